@@ -1,0 +1,111 @@
+package ecs
+
+// State hash, algorithm "SSH1" (documented here because replays and shadows compare it
+// across builds and machines; changing it changes every golden file):
+//
+//   - Each entity's record is packed into 12 little-endian 64-bit words (see packRecord)
+//     and folded with h = mix(h ^ word) starting from h = 0x243f6a8885a308d3, where
+//     mix(x) = (x ^ x>>31) * 0x9e3779b97f4a7c15; the entity hash is fmix64(h) with
+//     fmix64 the MurmurHash3 64-bit finalizer.
+//   - The world hash is fmix64(G ^ fmix64(S + count)), where S is the wrapping sum of
+//     all entity hashes (order-free, so arche's storage order does not matter) and G the
+//     same word fold over the globals and the PRNG state.
+//
+// It is a divergence detector, not a cryptographic hash.
+
+const (
+	hashSeed = 0x243f6a8885a308d3
+	hashMul  = 0x9e3779b97f4a7c15
+)
+
+func mix(h, w uint64) uint64 {
+	x := h ^ w
+	return (x ^ x>>31) * hashMul
+}
+
+func fmix64(k uint64) uint64 {
+	k ^= k >> 33
+	k *= 0xff51afd7ed558ccd
+	k ^= k >> 33
+	k *= 0xc4ceb9fe1a85ec53
+	k ^= k >> 33
+	return k
+}
+
+func u32(v int32) uint64 { return uint64(uint32(v)) }
+
+// HashRecord returns the hash of one entity's canonical record (its contribution to the
+// world hash), for tools that bisect a divergence entity by entity.
+func HashRecord(r *Record) uint64 {
+	in, bin := &r.In, &r.Brain.Input
+	a := &r.Anim
+	h := uint64(hashSeed)
+	h = mix(h, uint64(r.Net)|b2u(r.HasBrain)<<32|uint64(r.Head.Angle)<<40|uint64(r.Player.Team)<<56)
+	h = mix(h, u32(r.Pos.X)|u32(r.Pos.Y)<<32)
+	h = mix(h, u32(r.Vel.X)|u32(r.Vel.Y)<<32)
+	h = mix(h, uint64(uint8(in.MoveX))|uint64(uint8(in.MoveY))<<8|uint64(in.Buttons)<<16|uint64(in.Emote)<<24|
+		uint64(uint8(bin.MoveX))<<32|uint64(uint8(bin.MoveY))<<40|uint64(bin.Buttons)<<48|uint64(bin.Emote)<<56)
+	h = mix(h, uint64(a.Machine)|uint64(a.State)<<16|uint64(a.Clip)<<32|uint64(a.PrevClip)<<48)
+	h = mix(h, u32(a.Time)|u32(a.PrevTime)<<32)
+	h = mix(h, u32(a.FadeLeft)|u32(a.FadeTotal)<<32)
+	h = mix(h, u32(a.Speed)|u32(a.InState)<<32)
+	h = mix(h, u32(r.Pose.V[0])|u32(r.Pose.V[1])<<32)
+	h = mix(h, u32(r.Pose.V[2])|u32(r.Pose.V[3])<<32)
+	h = mix(h, u32(r.Player.Score)|uint64(r.Brain.Mode)<<32)
+	h = mix(h, r.Brain.NextTick)
+	return fmix64(h)
+}
+
+func hashGlobals(g *Globals, rng *[16]byte) uint64 {
+	h := uint64(hashSeed)
+	h = mix(h, g.Tick)
+	h = mix(h, uint64(g.Rate)|u32(g.ArenaW)<<16)
+	h = mix(h, u32(g.ArenaH)|uint64(g.Phase)<<32)
+	h = mix(h, g.Seed)
+	h = mix(h, g.PhaseSince)
+	h = mix(h, uint64(g.Round)|uint64(g.Rejected)<<32)
+	for i := 0; i < 16; i += 8 {
+		h = mix(h, uint64(rng[i])|uint64(rng[i+1])<<8|uint64(rng[i+2])<<16|uint64(rng[i+3])<<24|
+			uint64(rng[i+4])<<32|uint64(rng[i+5])<<40|uint64(rng[i+6])<<48|uint64(rng[i+7])<<56)
+	}
+	return fmix64(h)
+}
+
+func combine(g, sum uint64, count int) uint64 {
+	return fmix64(g ^ fmix64(sum+uint64(count)))
+}
+
+// Hash returns the state hash of w (algorithm SSH1 above). It does not allocate.
+func Hash(w *World) uint64 {
+	var sum uint64
+	c := &w.C
+	q := w.ecs.Query(&w.all)
+	for q.Next() {
+		r := Record{
+			Net:    (*ID)(q.Get(c.ID)).Net,
+			Pos:    *(*Position)(q.Get(c.Pos)),
+			Vel:    *(*Velocity)(q.Get(c.Vel)),
+			Head:   *(*Heading)(q.Get(c.Heading)),
+			In:     *(*Input)(q.Get(c.Input)),
+			Anim:   *(*Anim)(q.Get(c.Anim)),
+			Pose:   *(*Pose)(q.Get(c.Pose)),
+			Player: *(*Player)(q.Get(c.Player)),
+		}
+		if q.Has(c.Brain) {
+			r.HasBrain = true
+			r.Brain = *(*Brain)(q.Get(c.Brain))
+		}
+		sum += HashRecord(&r)
+	}
+	rng := w.randState()
+	return combine(hashGlobals(&w.G, &rng), sum, w.count)
+}
+
+// Hash returns the state hash of s; it equals [Hash] of the world s describes.
+func (s *State) Hash() uint64 {
+	var sum uint64
+	for i := range s.Records {
+		sum += HashRecord(&s.Records[i])
+	}
+	return combine(hashGlobals(&s.G, &s.Rand), sum, len(s.Records))
+}
