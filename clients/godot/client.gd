@@ -1,0 +1,172 @@
+# shardsim headless test client for Godot 3.2 (stock NetworkedMultiplayerENet).
+#
+#   godot3-server --path clients/godot -- --host=127.0.0.1 --port=7777 --token=TOKEN \
+#       [--packets=N] [--timeout=SECONDS]
+#
+# Connects, sends the token as raw bytes (multiplayer.send_bytes, reliable) on
+# connected_to_server, then prints one line per raw packet received
+# (network_peer_packet) and quits after N packets (0 = until the timeout).
+#
+# Output, one line each (parsed by tests; keep stable):
+#   CONNECTING <host>:<port>
+#   CONNECTED <unique id>
+#   FAILED                      connection_failed
+#   DISCONNECTED                server_disconnected
+#   PACKET <len> <first 16 bytes hex>
+#   ZSTD <size> <sha256 hex of decompressed>     for `u32 LE size + zstd frame(s)` packets
+#   ZSTD_ERROR <size> <decompressed len>          decompression failed or size mismatch
+#   TIMEOUT
+#   SUMMARY connected=<true|false> packets=<n>
+# Exit code: 0 if connected and the packet goal (or the timeout, with N=0) was
+# reached; 1 on timeout before N packets, failure or disconnect; 2 on bad arguments.
+#
+# Godot 3.2 does not stop parsing engine options at "--": pass options as
+# --key=value so they cannot collide with engine flags such as --path.
+extends Node
+
+const Protocol = preload("res://protocol.gd")
+
+var host := "127.0.0.1"
+var port := 0
+var token := ""
+var want_packets := 0
+var timeout := 10.0
+
+var protocol
+var connected := false
+var packets := 0
+var elapsed := 0.0
+var finished := false
+
+
+func _ready() -> void:
+	if not parse_args(OS.get_cmdline_args()):
+		finish(2)
+		return
+	protocol = Protocol.new()
+	var peer := NetworkedMultiplayerENet.new()
+	print("CONNECTING %s:%d" % [host, port])
+	var err := peer.create_client(host, port)
+	if err != OK:
+		print("ERROR create_client %d" % err)
+		finish(1)
+		return
+	get_tree().network_peer = peer
+	var mp := get_tree().multiplayer
+	mp.connect("connected_to_server", self, "_on_connected")
+	mp.connect("connection_failed", self, "_on_failed")
+	mp.connect("server_disconnected", self, "_on_disconnected")
+	mp.connect("network_peer_packet", self, "_on_packet")
+
+
+# parse_args reads --key=value options after the "--" separator.
+func parse_args(args: PoolStringArray) -> bool:
+	var user := false
+	for a in args:
+		if a == "--":
+			user = true
+			continue
+		if not user or not a.begins_with("--") or a.find("=") < 0:
+			continue
+		var key: String = a.substr(2, a.find("=") - 2)
+		var val: String = a.substr(a.find("=") + 1, a.length())
+		match key:
+			"host":
+				host = val
+			"port":
+				port = int(val)
+			"token":
+				token = val
+			"packets":
+				want_packets = int(val)
+			"timeout":
+				timeout = float(val)
+			_:
+				print("ERROR unknown option --%s" % key)
+				return false
+	if port <= 0 or port > 65535:
+		print("ERROR --port=1..65535 is required")
+		return false
+	return true
+
+
+func _on_connected() -> void:
+	connected = true
+	print("CONNECTED %d" % get_tree().get_network_unique_id())
+	var hello: PoolByteArray = protocol.hello(token)
+	if hello.size() > 0:
+		get_tree().multiplayer.send_bytes(hello, 1, NetworkedMultiplayerPeer.TRANSFER_MODE_RELIABLE)
+
+
+func _on_failed() -> void:
+	print("FAILED")
+	finish(1)
+
+
+func _on_disconnected() -> void:
+	print("DISCONNECTED")
+	finish(1)
+
+
+func _on_packet(_id: int, data: PoolByteArray) -> void:
+	if finished:
+		return
+	packets += 1
+	print("PACKET %d %s" % [data.size(), hex_prefix(data, 16)])
+	var z := unzstd(data)
+	if z != "":
+		print(z)
+	for line in protocol.on_packet(data):
+		print(line)
+	if want_packets > 0 and packets >= want_packets:
+		finish(0)
+
+
+func _process(delta: float) -> void:
+	if finished:
+		return
+	elapsed += delta
+	if elapsed >= timeout:
+		if want_packets > 0 or not connected:
+			print("TIMEOUT")
+			finish(1)
+		else:
+			finish(0)
+
+
+func finish(code: int) -> void:
+	if finished:
+		return
+	finished = true
+	print("SUMMARY connected=%s packets=%d" % ["true" if connected else "false", packets])
+	if get_tree().network_peer != null:
+		get_tree().network_peer.close_connection()
+		get_tree().network_peer = null
+	get_tree().quit(code)
+
+
+static func hex_prefix(data: PoolByteArray, n: int) -> String:
+	if data.size() <= n:
+		return data.hex_encode()
+	return data.subarray(0, n - 1).hex_encode()
+
+
+# unzstd recognises `u32 little-endian uncompressed size + zstd frame(s)` and
+# returns the ZSTD line, or "" for other packets.
+static func unzstd(data: PoolByteArray) -> String:
+	if data.size() < 8 or data[4] != 0x28 or data[5] != 0xB5 or data[6] != 0x2F or data[7] != 0xFD:
+		return ""
+	var size: int = data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24)
+	if size <= 0:
+		return "ZSTD_ERROR %d 0" % size
+	var out: PoolByteArray = data.subarray(4, data.size() - 1).decompress(size, File.COMPRESSION_ZSTD)
+	if out.size() != size:
+		return "ZSTD_ERROR %d %d" % [size, out.size()]
+	return "ZSTD %d %s" % [size, sha256_hex(out)]
+
+
+static func sha256_hex(data: PoolByteArray) -> String:
+	var ctx := HashingContext.new()
+	ctx.start(HashingContext.HASH_SHA256)
+	ctx.update(data)
+	return ctx.finish().hex_encode()
