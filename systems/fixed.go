@@ -1,20 +1,8 @@
 package systems
 
-import "math"
+import "github.com/shardsim/shardsim/internal/fixed"
 
-// isqrt returns floor(sqrt(x)) exactly. The float square root is only a first guess
-// (IEEE-754 sqrt is correctly rounded on every platform); the integer fix-up below makes
-// the result exact, so it is the same on every machine.
-func isqrt(x uint64) uint64 {
-	r := uint64(math.Sqrt(float64(x)))
-	for r > 0 && (r > math.MaxUint32 || r*r > x) {
-		r--
-	}
-	for r < math.MaxUint32 && (r+1)*(r+1) <= x {
-		r++
-	}
-	return r
-}
+func isqrt(x uint64) uint64 { return fixed.Isqrt(x) }
 
 // atan2 returns the direction of (x, y) as a binary angle (65536 = one turn, 0 = +X,
 // counter-clockwise), accurate to about ±0.3° (the approximation

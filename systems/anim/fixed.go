@@ -1,5 +1,7 @@
 package anim
 
+import "github.com/shardsim/shardsim/internal/fixed"
+
 import "math"
 
 // Fixed-point helpers. All of them are pure integer functions; their rounding is
@@ -76,21 +78,5 @@ func posmod(x, m int64) int64 {
 	return r
 }
 
-// isqrt returns floor(√n), bit by bit (no floating point).
-func isqrt(n uint64) uint64 {
-	var r uint64
-	bit := uint64(1) << 62
-	for bit > n {
-		bit >>= 2
-	}
-	for bit != 0 {
-		if n >= r+bit {
-			n -= r + bit
-			r = r>>1 + bit
-		} else {
-			r >>= 1
-		}
-		bit >>= 2
-	}
-	return r
-}
+// isqrt returns floor(sqrt(n)) exactly (see fixed.Isqrt).
+func isqrt(n uint64) uint64 { return fixed.Isqrt(n) }
