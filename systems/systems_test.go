@@ -264,3 +264,22 @@ func itoa(n int) string {
 	}
 	return s
 }
+
+func TestTuningRoundTrip(t *testing.T) {
+	c := DefaultConfig()
+	c.RunSpeed, c.MinPlayers = 40_000, 5
+	b := c.AppendTuning(nil)
+	got, err := ParseTuning(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RunSpeed != 40_000 || got.MinPlayers != 5 || got.WalkSpeed != c.WalkSpeed || got.Brake != c.Brake {
+		t.Errorf("round trip: %+v", got)
+	}
+	bad := [][]byte{nil, b[:5], append([]byte{9}, b[1:]...), func() []byte { x := append([]byte(nil), b...); x[1], x[2], x[3], x[4] = 0, 0, 0, 0; return x }()}
+	for i, in := range bad {
+		if _, err := ParseTuning(in); !errors.Is(err, ErrTuning) {
+			t.Errorf("case %d: got %v, want ErrTuning", i, err)
+		}
+	}
+}
