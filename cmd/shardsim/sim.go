@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/replay"
 	"github.com/shardsim/shardsim/shard"
 	"github.com/shardsim/shardsim/systems"
 )
@@ -27,6 +28,8 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	arena := fs.Uint("arena", 256, "arena side length, metres")
 	realtime := fs.Bool("realtime", false, "step at the tick rate instead of as fast as possible")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object on the last stdout line")
+	record := fs.String("record", "", "record the run as a replay to this file (written as it runs)")
+	keyEvery := fs.Uint("keyframe-every", replay.DefaultKeyframeEvery, "with --record: ticks between keyframes")
 	if code := parseFlags(fs, args, 0); code >= 0 {
 		return code
 	}
@@ -47,10 +50,36 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		Realtime: *realtime,
 		Progress: progressPrinter(stderr, "sim"),
 	}
+	if *keyEvery == 0 || *keyEvery > 1<<31 {
+		fmt.Fprintln(stderr, "shardsim sim: --keyframe-every must be positive")
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	sum, err := shard.RunHeadless(ctx, cfg)
-	if err != nil {
+	var sum shard.Summary
+	run := func() (err error) { sum, err = shard.RunHeadless(ctx, cfg); return err }
+	if *record != "" {
+		// The replay is streamed to the file as the run goes: a crash or ^C leaves a
+		// file whose complete blocks verify ("truncated after tick N").
+		f, err := os.Create(*record)
+		if err != nil {
+			fmt.Fprintf(stderr, "shardsim sim: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		finish := shard.Record(&cfg, f, replay.RecorderOptions{Name: "sim", KeyframeEvery: uint32(*keyEvery), Writer: replay.WriterOptions{Sync: true}})
+		inner := run
+		run = func() error {
+			if err := inner(); err != nil {
+				return err
+			}
+			if err := finish(); err != nil {
+				return err
+			}
+			return f.Close()
+		}
+	}
+	if err := run(); err != nil {
 		fmt.Fprintf(stderr, "shardsim sim: %v\n", err)
 		return 1
 	}
