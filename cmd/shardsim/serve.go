@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/net/game"
+	"github.com/shardsim/shardsim/net/godot"
+	"github.com/shardsim/shardsim/net/server"
+	"github.com/shardsim/shardsim/shard"
+	"github.com/shardsim/shardsim/systems"
+)
+
+func init() {
+	register("serve", "run a live shard that Godot clients and bots connect to", runServe)
+	register("token", "print a connect token for a client", runToken)
+}
+
+// keyFlag adds --key-file and returns a loader for the key it names.
+func keyFlag(fs *flag.FlagSet) func() ([]byte, string, error) {
+	path := fs.String("key-file", "", "HMAC key signing connect tokens (default: server.key under the user config dir, created 0600 on first use)")
+	return func() ([]byte, string, error) {
+		p := *path
+		if p == "" {
+			var err error
+			if p, err = game.DefaultKeyPath(); err != nil {
+				return nil, "", err
+			}
+		}
+		k, err := game.LoadOrCreateKey(p)
+		return k, p, err
+	}
+}
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("serve", "[flags]", stderr)
+	addr := fs.String("addr", "127.0.0.1:7777", "UDP address to listen on")
+	entities := fs.Int("entities", 100, "scripted NPC players")
+	rate := fs.Uint("rate", ecs.DefaultRate, "tick rate, ticks per second")
+	snapRate := fs.Uint("snapshot-rate", 20, "snapshots per second to each client (at most the tick rate)")
+	seed := fs.Uint64("seed", 7, "world seed")
+	gv := fs.Int("godot", 3, "Godot multiplayer framing of the clients: 3 or 4")
+	maxClients := fs.Int("max-clients", 2048, "most clients at once")
+	shadows := fs.String("shadows", "", "comma-separated failover addresses announced to clients")
+	record := fs.String("record", "", "record the session as a replay to this file")
+	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
+	loadKey := keyFlag(fs)
+	if code := parseFlags(fs, args, 0); code >= 0 {
+		return code
+	}
+	if *rate == 0 || *rate > 1000 || *snapRate == 0 || *snapRate > 1000 {
+		fmt.Fprintln(stderr, "shardsim serve: --rate and --snapshot-rate must be in [1, 1000]")
+		return 2
+	}
+	if !godot.Version(*gv).Valid() {
+		fmt.Fprintf(stderr, "shardsim serve: --godot must be 3 or 4, not %d\n", *gv)
+		return 2
+	}
+	if *entities < 0 || *entities > ecs.MaxEntities || *maxClients <= 0 || *maxClients > 4095 {
+		fmt.Fprintln(stderr, "shardsim serve: --entities or --max-clients out of range (max clients ≤ 4095, ENet's peer limit)")
+		return 2
+	}
+	key, keyPath, err := loadKey()
+	if err != nil {
+		fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
+		return 1
+	}
+	var shadowList []string
+	if *shadows != "" {
+		shadowList = strings.Split(*shadows, ",")
+		if len(shadowList) > game.MaxShadows {
+			fmt.Fprintf(stderr, "shardsim serve: at most %d --shadows\n", game.MaxShadows)
+			return 2
+		}
+	}
+	cfg := shard.LiveConfig{
+		Addr:         *addr,
+		World:        ecs.Config{Seed: *seed, Rate: uint16(*rate)},
+		Systems:      systems.DefaultConfig(),
+		Entities:     *entities,
+		SnapshotRate: uint16(*snapRate),
+		Server:       server.Config{Godot: godot.Version(*gv), MaxClients: *maxClients, Key: key, Shadows: shadowList},
+	}
+	if *record != "" {
+		f, err := os.Create(*record)
+		if err != nil {
+			fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		cfg.Record = f
+	}
+	live, err := shard.StartLive(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "serving on %s (Godot %d framing, %d Hz, %d NPCs, key %s)\n", live.Addr(), *gv, *rate, *entities, keyPath)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	done := make(chan error, 1)
+	go func() { done <- live.Run(ctx) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	term := isTerminal(stderr)
+	for {
+		select {
+		case err := <-done:
+			st := live.Stats()
+			if term {
+				fmt.Fprintln(stderr)
+			}
+			fmt.Fprintf(stdout, "stopped at tick %d, hash %016x: %d connects, %d admitted, %d kicked, %d snapshots sent (%d bytes), %d tick overruns\n",
+				st.Tick, st.Hash, st.Server.Connects, st.Server.Admitted, st.Server.Kicked, st.Server.Snapshots, st.Server.SnapshotSize, st.Overruns)
+			if err != nil {
+				fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
+				return 1
+			}
+			return 0
+		case <-tick.C:
+			st := live.Stats()
+			line := fmt.Sprintf("serve: tick %d, %d entities, %d clients, step %s, %d snapshots, %d overruns",
+				st.Tick, st.Entities, st.Server.Clients, st.LastStep.Round(time.Microsecond), st.Server.Snapshots, st.Overruns)
+			if term {
+				fmt.Fprintf(stderr, "\r%s\033[K", line)
+			} else {
+				fmt.Fprintln(stderr, line)
+			}
+		}
+	}
+}
+
+func runToken(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("token", "--client-id ID [--ttl 1h] [--key-file F]", stderr)
+	id := fs.Uint64("client-id", 0, "the client's id (required, > 0)")
+	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
+	loadKey := keyFlag(fs)
+	if code := parseFlags(fs, args, 0); code >= 0 {
+		return code
+	}
+	if *id == 0 || *ttl <= 0 {
+		fmt.Fprintln(stderr, "shardsim token: --client-id must be > 0 and --ttl positive")
+		fs.Usage()
+		return 2
+	}
+	key, _, err := loadKey()
+	if err != nil {
+		fmt.Fprintf(stderr, "shardsim token: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, game.MintToken(key, *id, time.Now().Add(*ttl)))
+	return 0
+}

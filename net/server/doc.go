@@ -1,0 +1,17 @@
+// Package server is the network front of a live shard: an ENet host ([enet.Host]) that
+// stock Godot clients connect to with NetworkedMultiplayerENet, Godot's multiplayer
+// framing ([godot.Codec]) and the game protocol ([game]).
+//
+// A [Server] is driven from the shard's single goroutine, once per tick:
+//
+//	cmds = srv.Poll(cmds[:0])        // admissions, inputs, leaves → ecs commands
+//	res := sim.Step(world, cmds)
+//	srv.Joined(res.Joined, world)    // bind sessions to their entities, send Welcome
+//	srv.Broadcast(world)             // one quantized frame, a delta snapshot per client
+//
+// Admission: a client's first raw message must be its connect token ([game.MintToken]),
+// either as the token text's exact bytes or wrapped in a [game.HelloMsg], within
+// Config.HelloTimeout of connecting; otherwise it is kicked with a reason and
+// disconnected. Anything that does not parse is dropped and counted ([Stats]), never
+// trusted; a client that keeps sending garbage is kicked.
+package server

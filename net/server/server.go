@@ -1,0 +1,415 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/net/enet"
+	"github.com/shardsim/shardsim/net/game"
+	"github.com/shardsim/shardsim/net/godot"
+	"github.com/shardsim/shardsim/systems"
+)
+
+// Config configures a [Server].
+type Config struct {
+	Godot        godot.Version // framing of the clients: godot.V3 (default) or godot.V4
+	MaxClients   int           // default 2048
+	Key          []byte        // HMAC key that signs connect tokens (required)
+	HelloTimeout time.Duration // time to present a token after connecting; default 5 s
+	InputTimeout time.Duration // a playing client silent this long is kicked; default 10 s
+	Shadows      []string      // failover addresses announced in Welcome
+	SnapshotRate uint16        // announced in Welcome
+	// BytesPerSnapshot is each client's snapshot budget (0: game.DefaultBytesPerSnapshot).
+	BytesPerSnapshot int
+	Clock            func() time.Time // default time.Now
+	// MaxBadMessages is how many unparseable messages a client may send before it is
+	// kicked (default 32).
+	MaxBadMessages int
+}
+
+// Drop reasons counted in [Stats].
+const (
+	DropFraming   = iota // not a valid Godot frame
+	DropMessage          // not a valid game message
+	DropState            // valid, but not expected in the client's state
+	DropBadToken         // token malformed, forged or expired
+	numDropReasons
+)
+
+// Stats are the server's counters. Read them with [Server.Stats] from any goroutine.
+type Stats struct {
+	Clients      int64 // sessions playing now
+	Connects     int64 // ENet connections accepted
+	Admitted     int64 // sessions that presented a valid token
+	Kicked       int64
+	Disconnects  int64
+	InputMsgs    int64
+	Snapshots    int64 // snapshot messages sent
+	SnapshotSize int64 // bytes of snapshot messages sent
+	Dropped      [numDropReasons]int64
+	Host         enet.Stats
+}
+
+type clientState uint8
+
+const (
+	awaitingHello clientState = iota
+	joining                   // admitted; CmdJoin issued, no entity yet
+	playing
+	leaving // disconnected while joining: leave once the entity exists
+)
+
+type client struct {
+	peer     *enet.Peer
+	godotID  uint32
+	clientID uint64
+	session  uint32
+	state    clientState
+	id       ecs.NetID
+	view     *game.ClientView
+	deadline time.Time // hello deadline, then input deadline
+	in       ecs.Input // last input applied
+	seq      uint32    // newest input sequence applied
+	bad      int
+}
+
+// Server is the network front of one shard. Poll, Joined and Broadcast must be called
+// from one goroutine; Stats and Addr from any.
+type Server struct {
+	cfg   Config
+	host  *enet.Host
+	codec godot.Codec
+
+	byPeer    map[*enet.Peer]*client // lookup only; never iterated
+	clients   []*client              // stable order for fan-out
+	bySession map[uint32]*client
+	nextSess  uint32
+
+	ring *game.FrameRing
+	enc  *game.Encoder
+	buf  []byte
+	out  []byte
+
+	statsMu atomic.Pointer[Stats]
+	st      Stats
+}
+
+// Listen opens a UDP socket on addr and serves on it.
+func Listen(addr string, cfg Config) (*Server, error) {
+	ua, err := net.ResolveUDPAddr("udp4", addr)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	conn, err := net.ListenUDP("udp4", ua)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s, err := New(conn, cfg)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// New serves on an existing transport (a *net.UDPConn, or an in-memory one in tests).
+func New(tr enet.Transport, cfg Config) (*Server, error) {
+	if len(cfg.Key) == 0 {
+		return nil, errors.New("server: no token key")
+	}
+	if cfg.Godot == 0 {
+		cfg.Godot = godot.V3
+	}
+	if !cfg.Godot.Valid() {
+		return nil, fmt.Errorf("server: unknown Godot version %d", cfg.Godot)
+	}
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = 2048
+	}
+	if cfg.HelloTimeout <= 0 {
+		cfg.HelloTimeout = 5 * time.Second
+	}
+	if cfg.InputTimeout <= 0 {
+		cfg.InputTimeout = 10 * time.Second
+	}
+	if cfg.MaxBadMessages <= 0 {
+		cfg.MaxBadMessages = 32
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	codec := godot.For(cfg.Godot)
+	host, err := enet.Listen(tr, enet.Config{MaxPeers: cfg.MaxClients, MaxChannels: codec.Channels(), Clock: cfg.Clock})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s := &Server{
+		cfg: cfg, host: host, codec: codec,
+		byPeer: map[*enet.Peer]*client{}, bySession: map[uint32]*client{},
+		ring: game.NewFrameRing(0), enc: game.NewEncoder(),
+	}
+	s.publish()
+	return s, nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.host.LocalAddr() }
+
+// Close disconnects every client and closes the socket.
+func (s *Server) Close() error { return s.host.Close() }
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats {
+	st := *s.statsMu.Load()
+	st.Host = s.host.Stats()
+	return st
+}
+
+func (s *Server) publish() {
+	st := s.st
+	s.statsMu.Store(&st)
+}
+
+// Poll handles every network event that arrived since the last call, without waiting,
+// and appends the commands they cause to cmds: CmdJoin for a newly admitted client (Arg
+// is its session), CmdInput for a client whose input changed, CmdLeave for one that left.
+func (s *Server) Poll(cmds []ecs.Command) []ecs.Command {
+	now := s.cfg.Clock()
+	for {
+		ev, err := s.host.Service(0)
+		if err != nil || ev.Type == enet.EventNone {
+			break
+		}
+		switch ev.Type {
+		case enet.EventConnect:
+			cmds = s.connect(ev.Peer, now, cmds)
+		case enet.EventDisconnect:
+			cmds = s.disconnect(ev.Peer, cmds)
+		case enet.EventReceive:
+			cmds = s.receive(ev.Peer, ev.Channel, ev.Packet, now, cmds)
+		}
+	}
+	// Deadlines: a token that never came, a client that fell silent.
+	for i := len(s.clients) - 1; i >= 0; i-- { // backwards: kick removes from the slice
+		c := s.clients[i]
+		if (c.state == awaitingHello || c.state == playing) && now.After(c.deadline) {
+			reason, text := game.ReasonTimeout, "no input"
+			if c.state == awaitingHello {
+				text = "no connect token in time"
+			}
+			cmds = s.kick(c, reason, text, cmds)
+		}
+	}
+	s.publish()
+	return cmds
+}
+
+func (s *Server) connect(p *enet.Peer, now time.Time, cmds []ecs.Command) []ecs.Command {
+	s.st.Connects++
+	id := p.ConnectData()
+	if s.cfg.Godot == godot.V3 {
+		if err := godot.CheckClientID(id); err != nil {
+			p.DisconnectNow(0)
+			return cmds
+		}
+	}
+	c := &client{peer: p, godotID: id, deadline: now.Add(s.cfg.HelloTimeout)}
+	s.byPeer[p] = c
+	s.clients = append(s.clients, c)
+	return cmds
+}
+
+func (s *Server) remove(c *client) {
+	delete(s.byPeer, c.peer)
+	if c.session != 0 {
+		delete(s.bySession, c.session)
+	}
+	for i, x := range s.clients {
+		if x == c {
+			s.clients = append(s.clients[:i], s.clients[i+1:]...)
+			break
+		}
+	}
+}
+
+func (s *Server) disconnect(p *enet.Peer, cmds []ecs.Command) []ecs.Command {
+	c, ok := s.byPeer[p]
+	if !ok {
+		return cmds
+	}
+	s.st.Disconnects++
+	return s.leave(c, cmds)
+}
+
+// leave removes c and appends the command that removes its entity, if any.
+func (s *Server) leave(c *client, cmds []ecs.Command) []ecs.Command {
+	switch c.state {
+	case playing:
+		s.st.Clients--
+		cmds = append(cmds, ecs.Command{Kind: ecs.CmdLeave, Player: c.id})
+	case joining:
+		c.state = leaving // its CmdJoin is in flight: remove the entity once it exists
+		delete(s.byPeer, c.peer)
+		return cmds
+	}
+	s.remove(c)
+	return cmds
+}
+
+func (s *Server) kick(c *client, reason game.Reason, text string, cmds []ecs.Command) []ecs.Command {
+	s.st.Kicked++
+	s.out = game.AppendKick(s.out[:0], &game.NoticeMsg{Code: reason, Text: text})
+	s.send(c, true)
+	c.peer.DisconnectLater(uint32(reason))
+	return s.leave(c, cmds)
+}
+
+// send frames s.out for c and sends it reliably or unreliably.
+func (s *Server) send(c *client, reliable bool) {
+	s.buf = s.codec.AppendRaw(s.buf[:0], int32(c.godotID), s.out)
+	flags := enet.PacketFlag(0)
+	if reliable {
+		flags = enet.Reliable
+	}
+	c.peer.Send(s.codec.Channel(reliable), s.buf, flags)
+}
+
+func (s *Server) receive(p *enet.Peer, ch uint8, pkt []byte, now time.Time, cmds []ecs.Command) []ecs.Command {
+	c, ok := s.byPeer[p]
+	if !ok {
+		return cmds
+	}
+	pkt, err := s.codec.ParseRaw(ch, pkt, c.godotID)
+	if err != nil {
+		s.st.Dropped[DropFraming]++
+		return s.bad(c, cmds)
+	}
+	switch c.state {
+	case awaitingHello:
+		return s.hello(c, pkt, now, cmds)
+	case playing:
+		m, err := game.ParseInput(pkt)
+		if err != nil {
+			s.st.Dropped[DropMessage]++
+			return s.bad(c, cmds)
+		}
+		s.st.InputMsgs++
+		c.deadline = now.Add(s.cfg.InputTimeout)
+		c.view.Ack(s.ring, m.Ack)
+		// Inputs come newest first; apply the newest one not applied yet (serial
+		// arithmetic on the sequence). An input late for its tick lands on the next.
+		if m.N > 0 && int32(m.Inputs[0].Seq-c.seq) > 0 {
+			c.seq = m.Inputs[0].Seq
+			if in := m.Inputs[0].In; in != c.in {
+				c.in = in
+				cmds = append(cmds, ecs.Command{Kind: ecs.CmdInput, Player: c.id, Input: in})
+			}
+		}
+	default:
+		s.st.Dropped[DropState]++
+	}
+	return cmds
+}
+
+func (s *Server) bad(c *client, cmds []ecs.Command) []ecs.Command {
+	c.bad++
+	if c.bad > s.cfg.MaxBadMessages {
+		return s.kick(c, game.ReasonProtocol, "too many malformed messages", cmds)
+	}
+	return cmds
+}
+
+// hello admits c if pkt is a valid connect token: the token's text bytes, or a HelloMsg.
+func (s *Server) hello(c *client, pkt []byte, now time.Time, cmds []ecs.Command) []ecs.Command {
+	token := pkt
+	if len(pkt) > 0 && game.MsgType(pkt[0]) == game.TypeHello {
+		h, err := game.ParseHello(pkt)
+		if err != nil {
+			s.st.Dropped[DropMessage]++
+			return s.kick(c, game.ReasonProtocol, "malformed hello", cmds)
+		}
+		if h.Version != game.ProtocolVersion {
+			return s.kick(c, game.ReasonVersion, fmt.Sprintf("protocol version %d, server speaks %d", h.Version, game.ProtocolVersion), cmds)
+		}
+		token = h.Token
+	}
+	token = bytes.TrimRight(token, "\r\n")
+	id, err := game.VerifyToken(s.cfg.Key, token, now)
+	if err != nil {
+		s.st.Dropped[DropBadToken]++
+		reason := game.ReasonBadToken
+		if errors.Is(err, game.ErrTokenExpired) {
+			reason = game.ReasonTokenExpired
+		}
+		return s.kick(c, reason, err.Error(), cmds)
+	}
+	s.st.Admitted++
+	s.nextSess++
+	if s.nextSess == 0 {
+		s.nextSess = 1
+	}
+	c.clientID, c.session, c.state = id, s.nextSess, joining
+	s.bySession[c.session] = c
+	return append(cmds, ecs.Command{Kind: ecs.CmdJoin, Arg: c.session})
+}
+
+// Joined binds the sessions of the joins a step performed to their entities and sends
+// each its Welcome. Sessions that left meanwhile get their entity removed by a
+// CmdLeave appended to the returned commands (for the next step).
+func (s *Server) Joined(joined []systems.Joined, w *ecs.World, next []ecs.Command) []ecs.Command {
+	for _, j := range joined {
+		c, ok := s.bySession[j.Ref]
+		if !ok {
+			continue // not ours (a scripted join)
+		}
+		if c.state == leaving {
+			s.remove(c)
+			next = append(next, ecs.Command{Kind: ecs.CmdLeave, Player: j.ID})
+			continue
+		}
+		c.id, c.state = j.ID, playing
+		c.deadline = s.cfg.Clock().Add(s.cfg.InputTimeout)
+		c.view = game.NewClientView(j.ID)
+		if s.cfg.BytesPerSnapshot > 0 {
+			c.view.BytesPerSnapshot = s.cfg.BytesPerSnapshot
+		}
+		s.st.Clients++
+		s.out = game.AppendWelcome(s.out[:0], &game.WelcomeMsg{
+			NetID: j.ID, Tick: w.G.Tick, TickRate: w.G.Rate, ArenaW: w.G.ArenaW, ArenaH: w.G.ArenaH,
+			SnapshotRate: s.cfg.SnapshotRate, Shadows: s.cfg.Shadows,
+		})
+		s.send(c, true)
+	}
+	s.publish()
+	return next
+}
+
+// Broadcast quantizes w once into a frame and sends every playing client its snapshot:
+// a delta against the newest snapshot it acked, most relevant entities first. It
+// returns the frame (whose Hash a client's table equals once it holds all of it).
+func (s *Server) Broadcast(w *ecs.World) *game.Frame {
+	f := s.ring.Capture(w)
+	for _, c := range s.clients {
+		if c.state != playing {
+			continue
+		}
+		var err error
+		s.out, err = s.enc.AppendSnapshot(s.out[:0], f, c.view)
+		if err != nil {
+			continue
+		}
+		s.st.Snapshots++
+		s.st.SnapshotSize += int64(len(s.out))
+		s.send(c, false)
+	}
+	s.publish()
+	return f
+}
+
+// Clients returns the number of sessions playing now.
+func (s *Server) Clients() int { return int(s.st.Clients) }

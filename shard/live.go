@@ -1,0 +1,165 @@
+package shard
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/net/server"
+	"github.com/shardsim/shardsim/replay"
+	"github.com/shardsim/shardsim/systems"
+)
+
+// LiveConfig describes a live shard: a world with scripted NPC players plus connected
+// players, stepped at the tick rate, served over the network.
+type LiveConfig struct {
+	Addr         string // UDP address to listen on, e.g. "127.0.0.1:7777" (port 0: any)
+	World        ecs.Config
+	Systems      systems.Config
+	Entities     int    // scripted NPC players
+	SnapshotRate uint16 // snapshots per second sent to clients (default 20, at most the tick rate)
+	Server       server.Config
+	// Record, when set, receives a replay of the session (applied inputs, hashes,
+	// keyframes) as it runs.
+	Record io.Writer
+	// OnTick, when set, sees every step from the shard goroutine.
+	OnTick func(w *ecs.World, cmds []ecs.Command, hash uint64)
+}
+
+// LiveStats are a live shard's figures, readable from any goroutine.
+type LiveStats struct {
+	Tick       uint64
+	Hash       uint64
+	Entities   int
+	Overruns   uint64        // ticks that started late by more than one tick period
+	LastStep   time.Duration // wall time of the last tick's work (step + hash + I/O)
+	SnapshotID uint32
+	FrameHash  uint64 // table hash of the last snapshot frame
+	Server     server.Stats
+}
+
+// Live is a running live shard.
+type Live struct {
+	cfg   LiveConfig
+	srv   *server.Server
+	w     *ecs.World
+	sim   *systems.Sim
+	rec   *replay.Recorder
+	every uint64
+
+	mu sync.Mutex
+	st LiveStats
+	// stepTimes receives each tick's work duration when non-nil (for load reports).
+	stepTimes func(d time.Duration)
+}
+
+// StartLive builds the world and binds the server; Run steps it.
+func StartLive(cfg LiveConfig) (*Live, error) {
+	hc := HeadlessConfig{World: cfg.World, Systems: cfg.Systems, Entities: cfg.Entities}
+	w, sim, err := NewWorld(&hc)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.SnapshotRate == 0 {
+		cfg.SnapshotRate = 20
+	}
+	cfg.SnapshotRate = min(cfg.SnapshotRate, w.G.Rate)
+	cfg.Server.SnapshotRate = cfg.SnapshotRate
+	srv, err := server.Listen(cfg.Addr, cfg.Server)
+	if err != nil {
+		return nil, err
+	}
+	l := &Live{cfg: cfg, srv: srv, w: w, sim: sim, every: max(uint64(w.G.Rate/cfg.SnapshotRate), 1)}
+	if cfg.Record != nil {
+		if l.rec, err = replay.NewRecorder(cfg.Record, w, &cfg.Systems, replay.RecorderOptions{Name: "live", Writer: replay.WriterOptions{Sync: true}}); err != nil {
+			srv.Close()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// Addr is the address clients connect to.
+func (l *Live) Addr() net.Addr { return l.srv.Addr() }
+
+// Stats returns the current figures.
+func (l *Live) Stats() LiveStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := l.st
+	st.Server = l.srv.Stats()
+	return st
+}
+
+// SetStepObserver makes every tick report its work duration to fn (called on the shard
+// goroutine). Set it before Run.
+func (l *Live) SetStepObserver(fn func(time.Duration)) { l.stepTimes = fn }
+
+// Run steps the shard at its tick rate until ctx ends, then closes the server (and the
+// replay, if recording). The wall clock only decides when a tick runs; what it does
+// depends only on the commands it applies.
+func (l *Live) Run(ctx context.Context) error {
+	defer l.srv.Close()
+	period := time.Second / time.Duration(l.w.G.Rate)
+	next := time.Now()
+	var cmds, carry []ecs.Command
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if l.rec != nil {
+				if err := l.rec.Close(); err != nil {
+					return err
+				}
+			}
+			return nil
+		case <-timer.C:
+		}
+		start := time.Now()
+		overrun := start.Sub(next) > period
+		cmds = append(cmds[:0], carry...)
+		carry = carry[:0]
+		cmds = l.srv.Poll(cmds)
+		res := l.sim.Step(l.w, cmds)
+		carry = l.srv.Joined(res.Joined, l.w, carry)
+		hash := ecs.Hash(l.w)
+		if l.rec != nil {
+			if err := l.rec.Tick(l.w, cmds, hash); err != nil {
+				return fmt.Errorf("shard: record: %w", err)
+			}
+		}
+		if l.cfg.OnTick != nil {
+			l.cfg.OnTick(l.w, cmds, hash)
+		}
+		var snapID uint32
+		var frameHash uint64
+		if l.w.G.Tick%l.every == 0 {
+			f := l.srv.Broadcast(l.w)
+			snapID, frameHash = f.ID, f.Hash()
+		}
+		work := time.Since(start)
+		if l.stepTimes != nil {
+			l.stepTimes(work)
+		}
+		l.mu.Lock()
+		l.st.Tick, l.st.Hash, l.st.Entities, l.st.LastStep = l.w.G.Tick, hash, l.w.Len(), work
+		if overrun {
+			l.st.Overruns++
+		}
+		if snapID != 0 {
+			l.st.SnapshotID, l.st.FrameHash = snapID, frameHash
+		}
+		l.mu.Unlock()
+
+		next = next.Add(period)
+		if now := time.Now(); next.Before(now.Add(-period)) {
+			next = now // fell far behind: do not try to catch up with a burst of ticks
+		}
+		timer.Reset(time.Until(next))
+	}
+}
