@@ -34,10 +34,10 @@ type Config struct {
 
 // Drop reasons counted in [Stats].
 const (
-	DropFraming   = iota // not a valid Godot frame
-	DropMessage          // not a valid game message
-	DropState            // valid, but not expected in the client's state
-	DropBadToken         // token malformed, forged or expired
+	DropFraming  = iota // not a valid Godot frame
+	DropMessage         // not a valid game message
+	DropState           // valid, but not expected in the client's state
+	DropBadToken        // token malformed, forged or expired
 	numDropReasons
 )
 
