@@ -1,0 +1,114 @@
+package game
+
+import (
+	"fmt"
+	"testing"
+)
+
+func BenchmarkCapture2000(b *testing.B) {
+	sm := newSim(b, 2000, 20)
+	ring := NewFrameRing(0)
+	for range DefaultFrameHistory {
+		ring.Capture(sm.w)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		ring.Capture(sm.w)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/2000, "ns/entity")
+}
+
+// BenchmarkAppendSnapshot2000 measures the per-client work of one snapshot (select,
+// delta-encode, compress, and the ack that adopts a baseline) against 2000 entities, with
+// the given share of them walking (all animate) and acks arriving lag snapshots late.
+// Stepping the world and capturing the frame happen outside the timer.
+func BenchmarkAppendSnapshot2000(b *testing.B) {
+	for _, moving := range []float64{1, 0.25} {
+		for _, lag := range []uint32{0, 2} {
+			b.Run(fmt.Sprintf("moving=%v/acklag=%d", moving, lag), func(b *testing.B) {
+				sm := newSim(b, 2000, 21)
+				ring := NewFrameRing(0)
+				enc := NewEncoder()
+				view := NewClientView(sm.ids[0])
+				buf := make([]byte, 0, MaxPacket)
+				var packets, bytes, payload, records, changed int
+				snapshot := func() {
+					f := ring.Latest()
+					var err error
+					buf, err = enc.AppendSnapshot(buf[:0], f, view)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if f.ID > lag {
+						view.Ack(ring, Ack{Newest: f.ID - lag, Bits: ^uint32(0)})
+					}
+				}
+				for range 300 { // initial sync, buffers, estimates
+					sm.step(moving)
+					ring.Capture(sm.w)
+					snapshot()
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					b.StopTimer()
+					sm.step(moving)
+					ring.Capture(sm.w)
+					b.StartTimer()
+					snapshot()
+					packets++
+					bytes += len(buf)
+					payload += len(buf) - SnapshotHeaderSize
+					records += enc.Stats.Records
+					changed += enc.Stats.Changed
+				}
+				avg := float64(bytes) / float64(packets)
+				b.ReportMetric(avg, "B/packet")
+				b.ReportMetric(float64(payload)/float64(records), "B/record")
+				b.ReportMetric(float64(records)/float64(packets), "records/packet")
+				b.ReportMetric(float64(changed)/float64(packets), "changed/packet")
+				b.ReportMetric(avg*8*20/1000, "kbit/s@20Hz")
+			})
+		}
+	}
+}
+
+func BenchmarkApply2000(b *testing.B) {
+	sm := newSim(b, 2000, 22)
+	s := newSession(b, sm.ids[0])
+	for range DefaultFrameHistory + 10 {
+		sm.step(1)
+		s.roundTrip(sm.w)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		sm.step(1)
+		_, msg := s.send(sm.w)
+		b.StartTimer()
+		if _, err := s.dec.Apply(msg); err != nil {
+			b.Fatal(err)
+		}
+		s.view.Ack(s.ring, s.dec.Ack())
+	}
+}
+
+func BenchmarkParseInput(b *testing.B) {
+	msg := AppendInput(nil, sampleInput())
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		if _, err := ParseInput(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyToken(b *testing.B) {
+	tok := []byte(MintToken(testKey, 1, testNow.Add(1<<40)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := VerifyToken(testKey, tok, testNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

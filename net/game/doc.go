@@ -1,0 +1,129 @@
+// Package game is shardsim's game protocol: the messages carried in Godot raw-bytes
+// payloads (multiplayer.send_bytes / network_peer_packet) between a stock Godot client
+// and a shard. Framing below (ENet, Godot commands) is net/enet's and net/godot's job.
+//
+// Session admission uses connect tokens ([MintToken], [VerifyToken]) signed with a server
+// key ([LoadOrCreateKey], [DefaultKeyPath]). Clients send [HelloMsg] then [InputMsg] every
+// tick; the server answers [WelcomeMsg], [NoticeMsg] (Kick, Error) and snapshots.
+//
+// Snapshots: once per snapshot tick the server quantizes the whole world into a [Frame]
+// with [FrameRing.Capture]. Per client, an [Encoder] selects the entities that differ
+// from the client's baseline (the table it acked, kept in its [ClientView]), most
+// relevant first, delta-encodes them and compresses them with zstd to fit the view's
+// budget ([Encoder.AppendSnapshot]); [ClientView.Ack] adopts acked snapshots as
+// baselines. The client side is a [Decoder] that keeps the last [KeepTables] [Table]s by
+// snapshot id and applies each snapshot to the baseline it names ([Decoder.Apply]),
+// checking the server's state hash ([Table.Hash]).
+//
+// # Wire format (version 1)
+//
+// All integers are little-endian (StreamPeerBuffer's default). Every message starts with
+// its type byte ([MsgType]). Parsers reject short input, trailing bytes and out-of-range
+// fields; the encodings are canonical (parse → append gives back the same bytes).
+//
+//	Hello   (0x01, client → server), exactly HelloSize = 300 bytes
+//	  0  u8   type
+//	  1  u16  protocol version (1)
+//	  3  u8   token length n (≤ 255)
+//	  4  n    token text
+//	  4+n     zero padding to 300 bytes: no server reply before authentication is larger
+//	          than the Hello (no amplification)
+//
+//	Input   (0x02, client → server), 10 + 8·count bytes
+//	  0  u8   type
+//	  1  u32  ack: newest snapshot id the client holds (0 = none)
+//	  5  u32  ack bits: bit i set = snapshot (newest−1−i) held too
+//	  9  u8   count (≤ 8): inputs follow, newest first, repeated for redundancy
+//	  10 count × { u32 client tick/sequence, i8 move x, i8 move y, u8 buttons, u8 emote }
+//
+//	Welcome (0x10, server → client), 26 + Σ(1+len) bytes (≤ 286)
+//	  0  u8   type
+//	  1  u32  your NetID
+//	  5  u64  server tick
+//	  13 u16  tick rate (Hz, > 0)
+//	  15 u32  arena width, µm (1..2^30)
+//	  19 u32  arena height, µm
+//	  23 u16  snapshot rate (Hz, > 0)
+//	  25 u8   shadow address count (≤ 4), then per address: u8 len (1..64), UTF-8 bytes
+//
+//	Kick (0x11) / Error (0x12), 4 + len bytes
+//	  0  u8   type
+//	  1  u16  reason code ([Reason])
+//	  3  u8   text length (≤ 255), then UTF-8 text
+//
+//	Snapshot (0x13, server → client), at most MaxPacket = 1200 bytes
+//	  0  u8   type
+//	  1  u32  snapshot id (≠ 0, increasing)
+//	  5  u32  baseline snapshot id; 0 = full (baseline is the empty table);
+//	          otherwise 1 ≤ id − baseline ≤ 31
+//	  9  u64  server tick
+//	  17 u64  state hash of the client's table after applying (see "State hash")
+//	  25 u32  payload size (uncompressed, ≤ MaxPayload = 65536)
+//	  29 …    one zstd frame (checksum on, no dictionary) of the payload:
+//	          PoolByteArray.decompress(size, File.COMPRESSION_ZSTD) in Godot
+//
+// # Snapshot payload
+//
+// The payload is columns (structure of arrays). A u16 list of n values is stored as two
+// byte planes: the n low bytes, then the n high bytes. Lists of ids are gap-coded: each
+// value is the id minus the previous id of the list (the first minus 0), ≥ 1.
+//
+//	u16  nrem: removed entities
+//	u16  nrec: entity records
+//	u16-planes[nrem]  removed id gaps
+//	u16-planes[nrec]  record id gaps (ascending NetIDs, ≤ 65535)
+//	u8[nrec]          record masks
+//	columns, each holding one value per record whose mask has the column's group bit,
+//	in record order:
+//	  bit 0 pos   u16-planes X delta, u16-planes Y delta   (value = baseline + delta mod 65536)
+//	  bit 1 head  u8 Head
+//	  bit 2 vel   u8 VX (i8), u8 VY (i8)
+//	  bit 3 anim  u16-planes Machine, State, Clip, Speed
+//	  bit 4 time  u16-planes TimeRef delta                 (mod 65536)
+//	  bit 5 fade  u16-planes PrevClip, u8 Fade
+//	  bit 6 team  u8 Team
+//	  bit 7 new   the entity is not in the baseline: start from an all-zero entity
+//
+// Applying: copy the baseline table; drop each removed id (it must be held); for each
+// record, start from the held entity (which must exist) or, with bit 7, from zero (it
+// must not be held), and apply the groups present. Groups absent keep their values.
+// A snapshot whose baseline the client does not hold is dropped; the client keeps acking
+// what it holds and the server falls back to an acked baseline or a full snapshot.
+//
+// # Entity record (quantization, see [Entity] and [Quantizer])
+//
+//	X, Y     round(pos·65535/arena) — 3.9 mm steps on a 256 m arena
+//	Head     round(angle/256) mod 256
+//	VX, VY   clamp(round(vel/64 mm/s), −127, 127)
+//	Machine, State, Clip, PrevClip: animation resource ids; Speed: per-mille, clamped
+//	TimeRef  (clip time − elapsed(tick)) in ms mod 65536, where elapsed(tick) =
+//	         tick·(1e6/rate)·Speed/1000 µs: constant while a clip plays at a constant
+//	         speed, so steady animations cost nothing; [TimeAt] inverts it
+//	Fade     0, or 1 + 254·FadeLeft/FadeTotal during a crossfade
+//	Team     the player's team
+//
+// # State hash ("NQH1")
+//
+// mix(h, w) = (x ^ x>>31)·0x9e3779b97f4a7c15 with x = h ^ w, and fmix64 the MurmurHash3
+// 64-bit finalizer (all arithmetic mod 2^64; >> is a logical shift: in GDScript mask
+// after shifting negative values). An entity's hash folds four words into
+// h = 0x243f6a8885a308d3 with mix, then applies fmix64:
+//
+//	w0 = id | X<<32 | Y<<48
+//	w1 = Machine | State<<16 | Clip<<32 | PrevClip<<48
+//	w2 = TimeRef | Head<<16 | u8(VX)<<24 | u8(VY)<<32 | Fade<<40 | Team<<48 | (Speed&255)<<56
+//	w3 = Speed>>8
+//
+// The table hash is fmix64(S + n) with S the wrapping sum of the entity hashes and n the
+// entity count: independent of order, and maintained incrementally by both sides.
+//
+// # Interest management and budget
+//
+// Every entity that differs from the client's baseline gains priority each snapshot it
+// is not sent: 1 + 64/(1+r²) with r its distance in [CellSize] (16 m) grid cells
+// (Chebyshev) from the client's own entity, ×4 if the client does not hold it yet; sent
+// entities restart from 0. The own entity is always sent first when it changed; then
+// removals; then entities by priority, as many as fit the view's token bucket
+// (BytesPerSnapshot per snapshot, default 400 = 64 kbit/s at 20 Hz, at most MaxPacket).
+// Since every unsent entity keeps gaining priority, far entities are updated eventually.
+package game

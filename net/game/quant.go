@@ -1,0 +1,274 @@
+package game
+
+import (
+	"math/bits"
+
+	"github.com/shardsim/shardsim/ecs"
+)
+
+// Quantization of one entity for snapshots (see doc.go, "Entity record").
+const (
+	// PosSteps is the largest quantized coordinate: X = round(Pos.X·PosSteps/ArenaW).
+	PosSteps = 65535
+	// VelUnit is the velocity quantum, mm/s: VX = clamp(round(Vel.X/VelUnit), -127, 127).
+	VelUnit = 64
+	// CellSize is the side of an interest-management grid cell, µm.
+	CellSize = 16 * ecs.MicrometresPerMetre
+	// MaxWireID is the largest NetID a snapshot carries (ids are u16 on the wire).
+	MaxWireID = 65535
+)
+
+// Entity is the quantized network view of one player entity: what a snapshot carries and
+// what a client's [Table] holds. Field groups change together on the wire (see doc.go).
+type Entity struct {
+	X, Y     uint16 // position, arena-relative: µm = X·ArenaW/PosSteps
+	Head     uint8  // heading, binary angle (256 = full turn)
+	VX, VY   int8   // velocity in units of VelUnit mm/s (coarse, for extrapolation)
+	Machine  uint16 // animation state machine resource id
+	State    uint16 // state index in Machine
+	Clip     uint16 // animation playing in State
+	Speed    uint16 // playback speed of Clip, per-mille (clamped to [0, 65535])
+	TimeRef  uint16 // playback time of Clip extrapolated back to tick 0, ms mod 65536 (see TimeAt)
+	PrevClip uint16 // animation fading out (when Fade > 0)
+	Fade     uint8  // crossfade left: 0 none, else 1 + 254·FadeLeft/FadeTotal
+	Team     uint8
+}
+
+// Quantizer maps the components of an entity to its network view.
+type Quantizer struct {
+	ArenaW, ArenaH int32  // arena, µm (> 0)
+	Rate           uint16 // ticks per second (> 0)
+}
+
+// timeMod is 65536 ms in µs: TimeRef arithmetic is modulo this.
+const timeMod = 65536 * 1000
+
+// elapsed returns the playback time a clip at speed (per-mille) gains from tick 0 to
+// tick at tickUs µs per tick, modulo timeMod µs.
+func elapsed(tick uint64, tickUs int64, speed int64) int64 {
+	hi, lo := bits.Mul64(tick, uint64(tickUs*speed))
+	r := bits.Rem64(hi, lo, 1000*timeMod) // floor(x/1000) mod M = floor((x mod 1000M)/1000)
+	return int64(r / 1000)
+}
+
+// TimeAt returns the playback time in µs, modulo 65536 s, of a clip with reference
+// time ref (Entity.TimeRef) and speed (Entity.Speed) at the given tick, with ticks of
+// tickUs µs (1_000_000/rate, integer division). Clients reduce it modulo the clip length.
+func TimeAt(ref, speed uint16, tick uint64, tickUs int64) int64 {
+	return (int64(ref)*1000 + elapsed(tick, tickUs, int64(speed))) % timeMod
+}
+
+// Entity returns the network view at the given tick of an entity with these components.
+// Positions outside the arena are clamped to it.
+func (q Quantizer) Entity(tick uint64, pos ecs.Position, vel ecs.Velocity, head ecs.Heading, anim *ecs.Anim, team uint8) Entity {
+	speed := uint16(max(0, min(anim.Speed, 65535)))
+	tickUs := int64(ecs.MicrosPerSecond / int64(max(q.Rate, 1)))
+	ref := (int64(anim.Time)%timeMod - elapsed(tick, tickUs, int64(speed)) + 2*timeMod) % timeMod
+	e := Entity{
+		X:       quantPos(pos.X, q.ArenaW),
+		Y:       quantPos(pos.Y, q.ArenaH),
+		Head:    uint8((uint32(head.Angle) + 128) >> 8),
+		VX:      quantVel(vel.X),
+		VY:      quantVel(vel.Y),
+		Machine: anim.Machine,
+		State:   anim.State,
+		Clip:    anim.Clip,
+		Speed:   speed,
+		TimeRef: uint16(ref / 1000),
+		Team:    team,
+	}
+	if anim.FadeLeft > 0 && anim.FadeTotal > 0 {
+		f := 1 + int64(anim.FadeLeft)*254/int64(anim.FadeTotal)
+		e.Fade = uint8(min(f, 255))
+		e.PrevClip = anim.PrevClip
+	}
+	return e
+}
+
+func quantPos(v, size int32) uint16 {
+	v = max(0, min(v, size))
+	return uint16((uint64(v)*PosSteps + uint64(size)/2) / uint64(size))
+}
+
+func quantVel(v int32) int8 {
+	q := (int64(v) + VelUnit/2) >> 6 // floor((v+32)/64): round half up
+	return int8(max(-127, min(q, 127)))
+}
+
+// Pos returns the centre of the quantization step of e's position, in µm.
+func (e *Entity) Pos(arenaW, arenaH int32) ecs.Position {
+	return ecs.Position{
+		X: int32(uint64(e.X) * uint64(arenaW) / PosSteps),
+		Y: int32(uint64(e.Y) * uint64(arenaH) / PosSteps),
+	}
+}
+
+// Entity hash, "NQH1" (documented in doc.go, "State hash"): three 64-bit words folded
+// with the same mix as ecs.Hash, then the MurmurHash3 finalizer.
+const (
+	hashSeed = 0x243f6a8885a308d3
+	hashMul  = 0x9e3779b97f4a7c15
+)
+
+func mix(h, w uint64) uint64 {
+	x := h ^ w
+	return (x ^ x>>31) * hashMul
+}
+
+func fmix64(k uint64) uint64 {
+	k ^= k >> 33
+	k *= 0xff51afd7ed558ccd
+	k ^= k >> 33
+	k *= 0xc4ceb9fe1a85ec53
+	k ^= k >> 33
+	return k
+}
+
+// HashEntity returns the hash of entity id holding e: its contribution to a table hash.
+func HashEntity(id ecs.NetID, e *Entity) uint64 {
+	h := uint64(hashSeed)
+	h = mix(h, uint64(uint32(id))|uint64(e.X)<<32|uint64(e.Y)<<48)
+	h = mix(h, uint64(e.Machine)|uint64(e.State)<<16|uint64(e.Clip)<<32|uint64(e.PrevClip)<<48)
+	h = mix(h, uint64(e.TimeRef)|uint64(e.Head)<<16|uint64(uint8(e.VX))<<24|uint64(uint8(e.VY))<<32|
+		uint64(e.Fade)<<40|uint64(e.Team)<<48|uint64(e.Speed&0xff)<<56)
+	h = mix(h, uint64(e.Speed>>8))
+	return fmix64(h)
+}
+
+// tableHash combines the wrapping sum of the entity hashes of a table with its size.
+func tableHash(sum uint64, count int) uint64 { return fmix64(sum + uint64(count)) }
+
+// Frame is the whole world quantized once at one tick: the entity views indexed by NetID,
+// their hashes and interest-grid cells. Every client's snapshot of that tick is selected
+// and delta-encoded from it; it is read-only once captured.
+type Frame struct {
+	ID   uint32 // snapshot id (sequence number of the capture; never 0)
+	Tick uint64 // world tick captured
+	Quantizer
+	// Skipped counts entities left out because their NetID exceeds MaxWireID.
+	Skipped int
+
+	ents  []Entity // by NetID
+	live  []bool
+	hash  []uint64
+	cell  []uint32 // cx | cy<<16
+	count int
+	sum   uint64
+}
+
+// Len returns the number of entities in f.
+func (f *Frame) Len() int { return f.count }
+
+// Get returns the view of entity id, and whether id is in f.
+func (f *Frame) Get(id ecs.NetID) (Entity, bool) {
+	if int(id) >= len(f.live) || !f.live[id] {
+		return Entity{}, false
+	}
+	return f.ents[id], true
+}
+
+// Hash returns the table hash of f's whole content: a client [Table] holding exactly the
+// entities of f has this [Table.Hash].
+func (f *Frame) Hash() uint64 { return tableHash(f.sum, f.count) }
+
+func (f *Frame) has(id int) bool { return id < len(f.live) && f.live[id] }
+
+// FrameRing captures frames and keeps the most recent ones, the baselines of snapshots in
+// flight. It is not safe for concurrent use; in particular Capture must not run while
+// encoders read frames of the ring (capture, then fan out the encoding, then wait).
+type FrameRing struct {
+	frames []*Frame
+	next   uint32
+}
+
+// DefaultFrameHistory is the ring size NewFrameRing(0) uses: 64 snapshots, 3.2 s at 20 Hz.
+const DefaultFrameHistory = 64
+
+// NewFrameRing returns a ring keeping the n most recent frames (0 means
+// DefaultFrameHistory). n should exceed KeepTables, the deepest baseline a client holds.
+// It panics if n < 2.
+func NewFrameRing(n int) *FrameRing {
+	if n == 0 {
+		n = DefaultFrameHistory
+	}
+	if n < 2 {
+		panic("game: frame ring smaller than 2")
+	}
+	return &FrameRing{frames: make([]*Frame, n), next: 1}
+}
+
+// Frame returns the frame with snapshot id, or nil when it is not (or no longer) held.
+func (r *FrameRing) Frame(id uint32) *Frame {
+	if id == 0 {
+		return nil
+	}
+	f := r.frames[id%uint32(len(r.frames))]
+	if f == nil || f.ID != id {
+		return nil
+	}
+	return f
+}
+
+// Latest returns the most recently captured frame, or nil.
+func (r *FrameRing) Latest() *Frame {
+	id := r.next - 1
+	if id == 0 {
+		id = ^uint32(0) // wrapped
+	}
+	return r.Frame(id)
+}
+
+// Capture quantizes every entity of w into a new frame with the next snapshot id, reusing
+// the memory of the oldest frame. The returned frame stays valid until the ring wraps.
+func (r *FrameRing) Capture(w *ecs.World) *Frame {
+	id := r.next
+	r.next++
+	if r.next == 0 {
+		r.next = 1
+	}
+	slot := &r.frames[id%uint32(len(r.frames))]
+	if *slot == nil {
+		*slot = &Frame{}
+	}
+	f := *slot
+	n := min(int(w.MaxNetID()), MaxWireID+1)
+	f.ID, f.Tick = id, w.G.Tick
+	f.Quantizer = Quantizer{ArenaW: w.G.ArenaW, ArenaH: w.G.ArenaH, Rate: w.G.Rate}
+	f.Skipped, f.count, f.sum = 0, 0, 0
+	f.ents = grow(f.ents, n)
+	f.live = grow(f.live, n)
+	f.hash = grow(f.hash, n)
+	f.cell = grow(f.cell, n)
+	clear(f.live)
+
+	c := &w.C
+	q := w.Arche().Query(w.Players())
+	for q.Next() {
+		id := (*ecs.ID)(q.Get(c.ID)).Net
+		if id > MaxWireID {
+			f.Skipped++
+			continue
+		}
+		pos := *(*ecs.Position)(q.Get(c.Pos))
+		e := f.Quantizer.Entity(f.Tick, pos, *(*ecs.Velocity)(q.Get(c.Vel)), *(*ecs.Heading)(q.Get(c.Heading)),
+			(*ecs.Anim)(q.Get(c.Anim)), (*ecs.Player)(q.Get(c.Player)).Team)
+		f.ents[id] = e
+		f.live[id] = true
+		h := HashEntity(id, &e)
+		f.hash[id] = h
+		f.sum += h
+		f.count++
+		cx := uint32(max(0, pos.X) / CellSize)
+		cy := uint32(max(0, pos.Y) / CellSize)
+		f.cell[id] = min(cx, 0xffff) | min(cy, 0xffff)<<16
+	}
+	return f
+}
+
+// grow returns s resized to n elements, reusing its memory when it can.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n, n+n/4)
+	}
+	return s[:n]
+}

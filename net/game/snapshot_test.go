@@ -1,0 +1,427 @@
+package game
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/shardsim/shardsim/ecs"
+)
+
+// session is one server-side client view talking to one client decoder.
+type session struct {
+	tb   testing.TB
+	ring *FrameRing
+	enc  *Encoder
+	view *ClientView
+	dec  *Decoder
+	buf  []byte
+}
+
+func newSession(tb testing.TB, self ecs.NetID) *session {
+	return &session{tb: tb, ring: NewFrameRing(0), enc: NewEncoder(), view: NewClientView(self), dec: NewDecoder()}
+}
+
+// send captures w and encodes a snapshot for the view.
+func (s *session) send(w *ecs.World) (*Frame, []byte) {
+	s.tb.Helper()
+	f := s.ring.Capture(w)
+	var err error
+	s.buf, err = s.enc.AppendSnapshot(s.buf[:0], f, s.view)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	if len(s.buf) > MaxPacket {
+		s.tb.Fatalf("snapshot %d is %d bytes > MaxPacket", f.ID, len(s.buf))
+	}
+	return f, bytes.Clone(s.buf)
+}
+
+// deliver applies msg at the client and checks the entities it updated against f.
+func (s *session) deliver(f *Frame, msg []byte) (*Table, error) {
+	s.tb.Helper()
+	tbl, err := s.dec.Apply(msg)
+	if err != nil {
+		return nil, err
+	}
+	if tbl.Hash() != tableHash(tbl.sum, tbl.count) {
+		s.tb.Fatal("incremental table hash differs from the recomputed one")
+	}
+	for id := ecs.NetID(1); id < tbl.MaxNetID(); id++ {
+		if tbl.LastUpdate(id) == f.ID {
+			got, _ := tbl.Get(id)
+			if want, ok := f.Get(id); !ok || got != want {
+				s.tb.Fatalf("snapshot %d: entity %d = %+v, frame has %+v (%v)", f.ID, id, got, want, ok)
+			}
+		}
+	}
+	return tbl, nil
+}
+
+func (s *session) roundTrip(w *ecs.World) (*Frame, *Table) {
+	s.tb.Helper()
+	f, msg := s.send(w)
+	tbl, err := s.deliver(f, msg)
+	if err != nil {
+		s.tb.Fatalf("snapshot %d: %v", f.ID, err)
+	}
+	s.view.Ack(s.ring, s.dec.Ack())
+	return f, tbl
+}
+
+func TestSnapshotFullRoundTrip(t *testing.T) {
+	sm := newSim(t, 60, 3)
+	w := sm.w
+	// Vary every field.
+	for i, id := range sm.ids {
+		e, _ := w.Entity(id)
+		a := ecs.Get[ecs.Anim](w, e, w.C.Anim)
+		*a = ecs.Anim{Machine: uint16(i), State: uint16(i * 3), Clip: uint16(i * 7), PrevClip: uint16(i + 1),
+			Time: int32(i) * 12345, FadeLeft: int32(i % 5 * 1000), FadeTotal: 4000, Speed: int32(500 + i*100)}
+	}
+	w.Despawn(sm.ids[10])
+	sm.step(1)
+	s := newSession(t, sm.ids[0])
+	s.view.BytesPerSnapshot = MaxPacket
+	f, tbl := s.roundTrip(w)
+	if s.enc.Stats.Records != f.Len() {
+		t.Fatalf("full snapshot of %d entities sent %d records", f.Len(), s.enc.Stats.Records)
+	}
+	if tbl.Len() != w.Len() || tbl.Hash() != f.Hash() {
+		t.Fatalf("client table: %d entities, hash %x; server frame: %d, %x", tbl.Len(), tbl.Hash(), f.Len(), f.Hash())
+	}
+	for id := ecs.NetID(1); id < w.MaxNetID(); id++ {
+		got, ok1 := tbl.Get(id)
+		want, ok2 := f.Get(id)
+		if ok1 != ok2 || got != want {
+			t.Fatalf("entity %d: client %+v (%v), server %+v (%v)", id, got, ok1, want, ok2)
+		}
+	}
+}
+
+// TestSnapshotDeltaConverges moves, spawns and despawns entities while the client acks
+// with a lag, then checks the client's table equals the server's frame once the world is
+// still.
+func TestSnapshotDeltaConverges(t *testing.T) {
+	sm := newSim(t, 500, 4)
+	w := sm.w
+	s := newSession(t, sm.ids[7])
+	var pending []Ack
+	for i := range 120 {
+		sm.step(0.3)
+		if i == 30 {
+			for _, id := range sm.ids[100:140] {
+				w.Despawn(id)
+			}
+		}
+		if i == 50 {
+			for range 20 { // recycles freed ids
+				w.Spawn(ecs.Spawn{Pos: ecs.Position{X: 5_000_000, Y: 5_000_000}, Anim: ecs.Anim{Clip: 99, Speed: 1000}})
+			}
+		}
+		f, msg := s.send(w)
+		if _, err := s.deliver(f, msg); err != nil {
+			t.Fatalf("snapshot %d: %v", f.ID, err)
+		}
+		pending = append(pending, s.dec.Ack())
+		if len(pending) > 2 { // acks arrive two snapshots late
+			s.view.Ack(s.ring, pending[0])
+			pending = pending[1:]
+		}
+	}
+	var f *Frame
+	var tbl *Table
+	sm.freeze()
+	for range 60 { // the world stands still; the budget drains the backlog
+		sm.step(0)
+		f, tbl = s.roundTrip(w)
+	}
+	if tbl.Hash() != f.Hash() || tbl.Len() != w.Len() {
+		t.Fatalf("not converged: client %d entities %x, server %d %x", tbl.Len(), tbl.Hash(), f.Len(), f.Hash())
+	}
+	if s.enc.Stats.Records != 0 || s.enc.Stats.Size > 64 {
+		t.Errorf("snapshot of a converged still world: %+v", s.enc.Stats)
+	}
+}
+
+func TestPacketSizeLimit(t *testing.T) {
+	for _, budget := range []int{DefaultBytesPerSnapshot, MaxPacket, 1} {
+		sm := newSim(t, 2000, 5)
+		s := newSession(t, sm.ids[0])
+		s.view.BytesPerSnapshot = budget
+		total := 0
+		const n = 60
+		for range n {
+			sm.step(1)
+			s.roundTrip(sm.w) // send fails the test on > MaxPacket
+			total += s.enc.Stats.Size
+		}
+		if budget > 1 && total > n*budget+MaxPacket {
+			t.Errorf("budget %d B/snapshot: sent %d B in %d snapshots", budget, total, n)
+		}
+	}
+}
+
+// TestFarEntitiesUpdate checks the priority accumulator: with 2000 entities all moving
+// and a 400-byte budget, every entity is updated within a bounded number of snapshots,
+// and near entities much more often than far ones.
+func TestFarEntitiesUpdate(t *testing.T) {
+	sm := newSim(t, 2000, 6)
+	w := sm.w
+	self := sm.ids[0]
+	s := newSession(t, self)
+	const warm, run = 300, 800
+	last := make([]uint32, w.MaxNetID())
+	worst := make([]uint32, w.MaxNetID())
+	updates := make([]int, w.MaxNetID())
+	for i := range warm + run {
+		sm.step(1)
+		f, tbl := s.roundTrip(w)
+		if i < warm {
+			continue
+		}
+		if i == warm && tbl.Len() != w.Len() {
+			t.Fatalf("after %d snapshots the client knows %d of %d entities", warm, tbl.Len(), w.Len())
+		}
+		for id := ecs.NetID(1); id < w.MaxNetID(); id++ {
+			if u := tbl.LastUpdate(id); u == f.ID {
+				if last[id] != 0 {
+					worst[id] = max(worst[id], u-last[id])
+				}
+				last[id] = u
+				updates[id]++
+			}
+		}
+		if tbl.LastUpdate(self) != f.ID {
+			t.Fatalf("snapshot %d does not update the client's own moving entity", f.ID)
+		}
+	}
+	var maxGap uint32
+	var nearN, nearUp, farN, farUp int
+	sf := s.ring.Latest()
+	sc := sf.cell[self]
+	for id := ecs.NetID(1); id < w.MaxNetID(); id++ {
+		if updates[id] < 3 {
+			t.Fatalf("entity %d updated %d times in %d snapshots", id, updates[id], run)
+		}
+		maxGap = max(maxGap, worst[id])
+		c := sf.cell[id]
+		r := max(absDiff(c&0xffff, sc&0xffff), absDiff(c>>16, sc>>16))
+		switch {
+		case r <= 1:
+			nearN, nearUp = nearN+1, nearUp+updates[id]
+		case r >= 6:
+			farN, farUp = farN+1, farUp+updates[id]
+		}
+	}
+	t.Logf("worst gap between updates %d snapshots; near entities %.1f updates, far %.1f", maxGap,
+		float64(nearUp)/float64(nearN), float64(farUp)/float64(farN))
+	if maxGap > 400 {
+		t.Errorf("an entity waited %d snapshots for an update", maxGap)
+	}
+	if nearUp*farN < 5*farUp*nearN {
+		t.Errorf("near entities are not favoured: %d updates for %d near, %d for %d far", nearUp, nearN, farUp, farN)
+	}
+}
+
+// TestLossAndReordering drops, delays and reorders snapshots and acks; every snapshot
+// that arrives either decodes to the server's hash or is refused for a missing baseline,
+// and the client converges once the world is still.
+func TestLossAndReordering(t *testing.T) {
+	sm := newSim(t, 300, 7)
+	w := sm.w
+	s := newSession(t, sm.ids[1])
+	rng := rand.New(rand.NewPCG(7, 7))
+	type packet struct {
+		f   *Frame
+		msg []byte
+		at  int
+	}
+	var inflight []packet
+	var acks []struct {
+		a  Ack
+		at int
+	}
+	applied, missing := 0, 0
+	for tick := range 400 {
+		still := tick >= 300
+		if tick == 300 {
+			sm.freeze()
+		}
+		if still {
+			sm.step(0)
+		} else {
+			sm.step(0.5)
+		}
+		outage := tick >= 100 && tick < 150 // long enough to outlive KeepTables
+		f, msg := s.send(w)
+		if !outage && (still || rng.IntN(10) >= 3) {
+			inflight = append(inflight, packet{f, msg, tick + rng.IntN(4)})
+		}
+		// Deliver what is due, in arrival order (so reordered).
+		keep := inflight[:0]
+		for _, p := range inflight {
+			if p.at > tick {
+				keep = append(keep, p)
+				continue
+			}
+			_, err := s.deliver(p.f, p.msg)
+			switch {
+			case err == nil:
+				applied++
+			case errors.Is(err, ErrBaselineMissing) || errors.Is(err, ErrStale):
+				missing++
+			default:
+				t.Fatalf("snapshot %d: %v", p.f.ID, err)
+			}
+		}
+		inflight = keep
+		if !outage && (still || rng.IntN(10) >= 3) {
+			acks = append(acks, struct {
+				a  Ack
+				at int
+			}{s.dec.Ack(), tick + rng.IntN(3)})
+		}
+		keepA := acks[:0]
+		for _, a := range acks {
+			if a.at > tick {
+				keepA = append(keepA, a)
+				continue
+			}
+			s.view.Ack(s.ring, a.a)
+		}
+		acks = keepA
+	}
+	tbl := s.dec.Newest()
+	f := s.ring.Latest()
+	t.Logf("applied %d, refused for a missing baseline %d", applied, missing)
+	if tbl == nil || tbl.Hash() != f.Hash() {
+		t.Fatal("client did not converge to the server's frame")
+	}
+}
+
+func TestApplyErrors(t *testing.T) {
+	sm := newSim(t, 20, 8)
+	s := newSession(t, sm.ids[0])
+	s.view.BytesPerSnapshot = MaxPacket
+	f1, full := s.send(sm.w)
+	if _, err := s.deliver(f1, full); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.dec.Apply(full); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("duplicate: %v", err)
+	}
+	s.view.Ack(s.ring, s.dec.Ack())
+	sm.step(1)
+	_, delta := s.send(sm.w)
+	if h, _, _ := ParseSnapshotHeader(delta); h.Base != f1.ID {
+		t.Fatalf("second snapshot has baseline %d, want %d", h.Base, f1.ID)
+	}
+	if _, err := NewDecoder().Apply(delta); !errors.Is(err, ErrBaselineMissing) {
+		t.Errorf("delta on a fresh decoder: %v", err)
+	}
+	mod := func(b []byte, f func(b []byte)) []byte { b = bytes.Clone(b); f(b); return b }
+	fresh := func(msg []byte) error { _, err := NewDecoder().Apply(msg); return err }
+	tests := []struct {
+		name string
+		err  error
+		msg  []byte
+	}{
+		{"hash", ErrHashMismatch, mod(full, func(b []byte) { b[17] ^= 1 })},
+		{"checksum", ErrCompressed, mod(full, func(b []byte) { b[len(b)-1] ^= 1 })},
+		{"truncated frame", ErrCompressed, full[:len(full)-5]},
+		{"size larger than content", ErrCompressed, mod(full, func(b []byte) { b[25]++ })},
+		{"size smaller than content", ErrTooLarge, mod(full, func(b []byte) { b[25]-- })},
+		{"not zstd", ErrCompressed, append(bytes.Clone(full[:SnapshotHeaderSize]), "hello"...)},
+		{"zstd bomb", ErrTooLarge, bomb(t)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := fresh(tt.msg); !errors.Is(err, tt.err) {
+				t.Fatalf("got %v, want %v", err, tt.err)
+			}
+		})
+	}
+}
+
+// bomb returns a snapshot message whose small zstd frame inflates to 1 GiB.
+func bomb(t *testing.T) []byte {
+	t.Helper()
+	msg := AppendSnapshotHeader(nil, &SnapshotHeader{ID: 1, Size: MaxPayload})
+	big := make([]byte, 8<<20)
+	enc := NewEncoder()
+	frame := enc.z.EncodeAll(big, nil)
+	if len(frame) > 4096 {
+		t.Fatalf("bomb frame %d bytes", len(frame))
+	}
+	return append(msg, frame...)
+}
+
+func TestSnapshotAllocs(t *testing.T) {
+	sm := newSim(t, 2000, 9)
+	s := newSession(t, sm.ids[0])
+	for range DefaultFrameHistory + 10 { // fill the frame ring and the views' history
+
+		sm.step(1)
+		s.roundTrip(sm.w)
+	}
+	f := s.ring.Latest()
+	buf := make([]byte, 0, MaxPacket)
+	if n := testing.AllocsPerRun(50, func() {
+		sm.step(1)
+		f = s.ring.Capture(sm.w)
+		var err error
+		buf, err = s.enc.AppendSnapshot(buf[:0], f, s.view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.dec.Apply(buf); err != nil {
+			t.Fatal(err)
+		}
+		s.view.Ack(s.ring, s.dec.Ack())
+	}); n != 0 {
+		t.Fatalf("capture + encode + apply + ack allocate %v times per snapshot", n)
+	}
+}
+
+func TestQuantize(t *testing.T) {
+	q := Quantizer{ArenaW: 256_000_000, ArenaH: 1_000, Rate: 30}
+	var a ecs.Anim
+	for _, tt := range []struct {
+		in   int32
+		want uint16
+	}{{-5, 0}, {0, 0}, {1953, 0}, {1954, 1}, {256_000_000, 65535}, {300_000_000, 65535}} {
+		if e := q.Entity(0, ecs.Position{X: tt.in}, ecs.Velocity{}, ecs.Heading{}, &a, 0); e.X != tt.want {
+			t.Errorf("X(%d) = %d, want %d", tt.in, e.X, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		in   int32
+		want int8
+	}{{31, 0}, {32, 1}, {-32, 0}, {-33, -1}, {1 << 30, 127}, {-1 << 30, -127}} {
+		if e := q.Entity(0, ecs.Position{}, ecs.Velocity{X: tt.in}, ecs.Heading{}, &a, 0); e.VX != tt.want {
+			t.Errorf("VX(%d) = %d, want %d", tt.in, e.VX, tt.want)
+		}
+	}
+	if e := q.Entity(0, ecs.Position{}, ecs.Velocity{}, ecs.Heading{Angle: 65535}, &a, 0); e.Head != 0 {
+		t.Errorf("heading just below a full turn quantizes to %d, want 0", e.Head)
+	}
+	// TimeRef is constant while a clip plays at constant speed and gives back the time.
+	tickUs := int64(ecs.MicrosPerSecond / 30)
+	for _, speed := range []int32{1000, 1500, 250} {
+		a := ecs.Anim{Speed: speed, Time: 123_456}
+		var ref uint16
+		for tick := uint64(1_000_000); tick < 1_000_100; tick++ {
+			e := q.Entity(tick, ecs.Position{}, ecs.Velocity{}, ecs.Heading{}, &a, 0)
+			if tick > 1_000_000 && e.TimeRef != ref && speed == 1000 {
+				t.Fatalf("speed %d: TimeRef changed at tick %d", speed, tick)
+			}
+			ref = e.TimeRef
+			if got := TimeAt(e.TimeRef, e.Speed, tick, tickUs); got/1000 < int64(a.Time)/1000-1 || got/1000 > int64(a.Time)/1000+1 {
+				t.Fatalf("speed %d tick %d: TimeAt = %d µs, anim time %d µs", speed, tick, got, a.Time)
+			}
+			a.Time += int32(tickUs * int64(speed) / 1000)
+		}
+	}
+}
