@@ -26,8 +26,12 @@ type LiveConfig struct {
 	// Record, when set, receives a replay of the session (applied inputs, hashes,
 	// keyframes) as it runs.
 	Record io.Writer
-	// OnTick, when set, sees every step from the shard goroutine.
+	// OnTick, when set, sees every step from the shard goroutine (for example to
+	// forward the applied commands and keyframes to shadow shards).
 	OnTick func(w *ecs.World, cmds []ecs.Command, hash uint64)
+	// Initial, when set, is the world to continue (a promoted shadow's copy) instead of
+	// a new one; World and Entities are then ignored.
+	Initial *ecs.World
 }
 
 // LiveStats are a live shard's figures, readable from any goroutine.
@@ -59,10 +63,19 @@ type Live struct {
 
 // StartLive builds the world and binds the server; Run steps it.
 func StartLive(cfg LiveConfig) (*Live, error) {
-	hc := HeadlessConfig{World: cfg.World, Systems: cfg.Systems, Entities: cfg.Entities}
-	w, sim, err := NewWorld(&hc)
-	if err != nil {
-		return nil, err
+	var w *ecs.World
+	var sim *systems.Sim
+	if cfg.Initial != nil {
+		if err := cfg.Systems.Validate(); err != nil {
+			return nil, err
+		}
+		w, sim = cfg.Initial, systems.New(cfg.Systems)
+	} else {
+		hc := HeadlessConfig{World: cfg.World, Systems: cfg.Systems, Entities: cfg.Entities}
+		var err error
+		if w, sim, err = NewWorld(&hc); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.SnapshotRate == 0 {
 		cfg.SnapshotRate = 20
