@@ -7,7 +7,6 @@ require (
 	github.com/klauspost/compress v1.20.4
 	github.com/mlange-42/arche v0.15.3
 	github.com/rogpeppe/go-internal v1.16.0
-	golang.org/x/net v0.62.0
 )
 
 require (
