@@ -283,3 +283,18 @@ func TestTuningRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseTuning(f *testing.F) {
+	c := DefaultConfig()
+	f.Add(c.AppendTuning(nil))
+	f.Add([]byte{1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, err := ParseTuning(b)
+		if err != nil {
+			return
+		}
+		if again := cfg.AppendTuning(nil); string(again) != string(b) {
+			t.Fatalf("parse → append differs: %x vs %x", again, b)
+		}
+	})
+}
