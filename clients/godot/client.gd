@@ -1,24 +1,34 @@
 # shardsim headless test client for Godot 3.2 (stock NetworkedMultiplayerENet).
 #
 #   godot3-server --path clients/godot -- --host=127.0.0.1 --port=7777 --token=TOKEN \
-#       [--packets=N] [--timeout=SECONDS]
+#       [--snapshots=N] [--packets=N] [--timeout=SECONDS] [--dump=1] [--fps=N]
 #
 # Connects, sends the token as raw bytes (multiplayer.send_bytes, reliable) on
-# connected_to_server, then prints one line per raw packet received
-# (network_peer_packet) and quits after N packets (0 = until the timeout).
+# connected_to_server, then speaks the game protocol (protocol.gd): decodes
+# every server message, sends an Input message (acks + inputs) every server
+# tick, and quits after N decoded snapshots or N packets (0 = until the timeout).
 #
 # Output, one line each (parsed by tests; keep stable):
 #   CONNECTING <host>:<port>
 #   CONNECTED <unique id>
 #   FAILED                      connection_failed
 #   DISCONNECTED                server_disconnected
+#   WELCOME <netid> <tick> <rate>
+#   KICK <code> <text>          the server closed the session (then exit 3)
+#   NOTICE <code> <text>        a non-fatal Error message
+#   SNAP <id> <base> <tick> <entities> <hash hex> <match|MISMATCH>
+#   SNAP_DROP <id> <reason>     a snapshot not applied (e.g. baseline not held)
+#   UNKNOWN <type hex> <len>    a message of unknown type
+#   with --dump=1, per packet before the lines above:
 #   PACKET <len> <first 16 bytes hex>
 #   ZSTD <size> <sha256 hex of decompressed>     for `u32 LE size + zstd frame(s)` packets
 #   ZSTD_ERROR <size> <decompressed len>          decompression failed or size mismatch
 #   TIMEOUT
-#   SUMMARY connected=<true|false> packets=<n>
-# Exit code: 0 if connected and the packet goal (or the timeout, with N=0) was
-# reached; 1 on timeout before N packets, failure or disconnect; 2 on bad arguments.
+#   SUMMARY connected=<bool> packets=<n> snapshots=<n> matched=<n> mismatched=<n> entities=<n>
+# Exit code: 0 if connected and the goal (N snapshots, N packets, or with
+# neither the timeout) was reached with no hash mismatch; 1 on timeout before
+# the goal, failure or disconnect; 2 on bad arguments; 3 when kicked; 4 when
+# the goal was reached but some snapshot's hash did not match.
 #
 # Godot 3.2 does not stop parsing engine options at "--": pass options as
 # --key=value so they cannot collide with engine flags such as --path.
@@ -30,7 +40,10 @@ var host := "127.0.0.1"
 var port := 0
 var token := ""
 var want_packets := 0
+var want_snapshots := 0
 var timeout := 10.0
+var dump := false
+var fps := 120
 
 var protocol
 var connected := false
@@ -44,6 +57,8 @@ func _ready() -> void:
 		finish(2)
 		return
 	protocol = Protocol.new()
+	# Headless Godot otherwise spins a core; ENet is polled once per frame.
+	Engine.target_fps = fps
 	var peer := NetworkedMultiplayerENet.new()
 	print("CONNECTING %s:%d" % [host, port])
 	var err := peer.create_client(host, port)
@@ -81,6 +96,12 @@ func parse_args(args: PoolStringArray) -> bool:
 				want_packets = int(val)
 			"timeout":
 				timeout = float(val)
+			"snapshots":
+				want_snapshots = int(val)
+			"dump":
+				dump = val == "1" or val == "true"
+			"fps":
+				fps = int(val)
 			_:
 				print("ERROR unknown option --%s" % key)
 				return false
@@ -112,33 +133,56 @@ func _on_packet(_id: int, data: PoolByteArray) -> void:
 	if finished:
 		return
 	packets += 1
-	print("PACKET %d %s" % [data.size(), hex_prefix(data, 16)])
-	var z := unzstd(data)
-	if z != "":
-		print(z)
+	if dump:
+		print("PACKET %d %s" % [data.size(), hex_prefix(data, 16)])
+		var z := unzstd(data)
+		if z != "":
+			print(z)
 	for line in protocol.on_packet(data):
 		print(line)
-	if want_packets > 0 and packets >= want_packets:
-		finish(0)
+	if protocol.kicked:
+		finish(3)
+	elif want_packets > 0 and packets >= want_packets:
+		finish(goal_code())
+	elif want_snapshots > 0 and protocol.snapshots >= want_snapshots:
+		finish(goal_code())
+
+
+func goal_code() -> int:
+	return 0 if protocol.mismatched == 0 else 4
 
 
 func _process(delta: float) -> void:
 	if finished:
 		return
+	if connected:
+		var mp := get_tree().multiplayer
+		for msg in protocol.poll(delta):
+			mp.send_bytes(msg, 1, NetworkedMultiplayerPeer.TRANSFER_MODE_UNRELIABLE)
 	elapsed += delta
 	if elapsed >= timeout:
-		if want_packets > 0 or not connected:
+		if want_packets > 0 or want_snapshots > 0 or not connected:
 			print("TIMEOUT")
 			finish(1)
 		else:
-			finish(0)
+			finish(goal_code())
 
 
 func finish(code: int) -> void:
 	if finished:
 		return
 	finished = true
-	print("SUMMARY connected=%s packets=%d" % ["true" if connected else "false", packets])
+	var snaps := 0
+	var ok := 0
+	var bad := 0
+	var ents := 0
+	if protocol != null:
+		snaps = protocol.snapshots
+		ok = protocol.matched
+		bad = protocol.mismatched
+		ents = protocol.entities()
+	print("SUMMARY connected=%s packets=%d snapshots=%d matched=%d mismatched=%d entities=%d" % [
+		"true" if connected else "false", packets, snaps, ok, bad, ents])
 	if get_tree().network_peer != null:
 		get_tree().network_peer.close_connection()
 		get_tree().network_peer = null

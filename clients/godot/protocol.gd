@@ -1,18 +1,451 @@
-# === GAME PROTOCOL (to be defined) ==========================================
-# The game protocol rides in raw packets (multiplayer.send_bytes /
-# network_peer_packet) and is defined by the net/ package. This file is the
-# only place the client knows it. Fill in:
-#   - hello(token): the first packet after connecting (now: the token's UTF-8)
-#   - on_packet(data): decode a server packet (snapshots: u32 size + zstd,
-#     quantized, delta vs the newest acked snapshot); return extra output lines
-#   - inputs and acks going up: add a poll(client) called from client.gd.
+# === GAME PROTOCOL ===========================================================
+# The client side of shardsim's game protocol (version 1), as specified in
+# net/game/doc.go; the Go reference is net/game/decode.go (Decoder.Apply,
+# Table.Hash) and net/game/msg.go. This file is the only place the client
+# knows the protocol; client.gd only moves bytes and prints the lines it returns.
+#
+#   hello(token)      first packet after connecting: the token's UTF-8 text
+#   on_packet(data)   one server message -> output lines (WELCOME, KICK, SNAP...)
+#   poll(delta)       -> Input messages (0x02) to send now, at the tick rate
+#
+# Snapshots are decoded against the baseline table they name; the last 32
+# tables are kept by snapshot id (slot id % 32), exactly as the Go Decoder.
+# Entity values are kept in wire form (u16/u8; VX, VY as their u8 bytes), which
+# is what the NQH1 state hash reads.
+#
+# Integers: GDScript ints are signed 64-bit and + - * wrap, so the hash is
+# computed mod 2^64 directly; a logical right shift is (x >> n) & mask.
 # ============================================================================
 extends Reference
+
+# Message types (net/game/msg.go).
+const TYPE_HELLO = 0x01
+const TYPE_INPUT = 0x02
+const TYPE_WELCOME = 0x10
+const TYPE_KICK = 0x11
+const TYPE_ERROR = 0x12
+const TYPE_SNAPSHOT = 0x13
+
+const HEADER_SIZE = 29 # snapshot header: u8 type, u32 id, u32 base, u64 tick, u64 hash, u32 size
+const MAX_PAYLOAD = 65536
+const KEEP_TABLES = 32
+const MAX_INPUTS = 8 # per Input message (protocol limit)
+const SEND_INPUTS = 4 # inputs repeated in each Input message (redundancy)
+
+# Payload columns in wire order: entity field index (= column index), the group
+# bit of the record mask that carries it, its size in bytes, and whether the
+# wire value is a delta (mod 65536) from the baseline.
+#   0 X  1 Y  2 Head  3 VX  4 VY  5 Machine  6 State  7 Clip  8 Speed
+#   9 TimeRef  10 PrevClip  11 Fade  12 Team
+const NUM_COLUMNS = 13
+const COL_GROUP = [1, 1, 2, 4, 4, 8, 8, 8, 8, 16, 32, 32, 64]
+const COL_SIZE = [2, 2, 1, 1, 1, 2, 2, 2, 2, 2, 2, 1, 1]
+const COL_GROUP_BIT = [0, 0, 1, 2, 2, 3, 3, 3, 3, 4, 5, 5, 6]
+const FLAG_NEW = 128
+const F_HASH = 13 # index of the cached entity hash in an entity array
+const ZERO_ENTITY = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+
+# NQH1 constants (net/game/quant.go), built from 32-bit halves.
+const HASH_SEED = (0x243f6a88 << 32) | 0x85a308d3
+const HASH_MUL = (0x9e3779b9 << 32) | 0x7f4a7c15
+const FMIX_C1 = (0xff51afd7 << 32) | 0xed558ccd
+const FMIX_C2 = (0xc4ceb9fe << 32) | 0x1a85ec53
+const LSR31 = (1 << 33) - 1 # mask after >> 31
+const LSR33 = (1 << 31) - 1 # mask after >> 33
+const U32 = 0xffffffff
+
+
+# Table is the client's entity table as of one snapshot.
+class Table:
+	var id := 0 # snapshot id
+	var tick := 0
+	var ents := {} # NetID -> Array [13 wire fields, cached entity hash]
+	var sum := 0 # wrapping sum of the entity hashes
+	var count := 0
+
+
+# ---- session state ----
+var welcomed := false
+var kicked := false
+var kick_code := -1
+var net_id := 0
+var tick_rate := 30
+var snapshot_rate := 0
+var server_tick := 0
+
+# ---- decoder state ----
+var tables := [] # KEEP_TABLES slots, Table or null
+var newest := 0 # id of the newest snapshot held (0 = none)
+var snapshots := 0 # decoded (hash compared)
+var matched := 0
+var mismatched := 0
+var dropped := 0
+var verbose_drops := true
+
+# ---- input state ----
+var seq := 0
+var history := [] # newest first: [seq, mx, my, buttons, emote]
+var input_acc := 0.0
+var wander_left := 0
+var stick := [0, 0]
+var rng := RandomNumberGenerator.new()
+var inputs_sent := 0
+
+var _buf := StreamPeerBuffer.new()
+
+
+func _init() -> void:
+	tables.resize(KEEP_TABLES)
+	rng.seed = 1
 
 
 func hello(token: String) -> PoolByteArray:
 	return token.to_utf8()
 
 
-func on_packet(_data: PoolByteArray) -> Array:
-	return []
+# on_packet handles one server message and returns the lines to print.
+func on_packet(data: PoolByteArray) -> Array:
+	if data.size() == 0:
+		return ["BAD_MESSAGE empty"]
+	match data[0]:
+		TYPE_SNAPSHOT:
+			return [apply_snapshot(data)]
+		TYPE_WELCOME:
+			return on_welcome(data)
+		TYPE_KICK, TYPE_ERROR:
+			return [on_notice(data)]
+	return ["UNKNOWN %02x %d" % [data[0], data.size()]]
+
+
+func on_welcome(data: PoolByteArray) -> Array:
+	if data.size() < 26:
+		return ["BAD_MESSAGE welcome %d bytes" % data.size()]
+	_buf.data_array = data
+	_buf.seek(1)
+	net_id = _buf.get_u32()
+	server_tick = _buf.get_u64()
+	var rate := _buf.get_u16()
+	_buf.get_u32() # arena width, µm
+	_buf.get_u32() # arena height, µm
+	snapshot_rate = _buf.get_u16()
+	var n := _buf.get_u8()
+	if rate > 0:
+		tick_rate = rate
+	welcomed = true
+	var lines := ["WELCOME %d %d %d" % [net_id, server_tick, tick_rate]]
+	var off := 26
+	for _i in range(n):
+		if off >= data.size():
+			break
+		var l: int = data[off]
+		if l == 0 or off + l >= data.size():
+			break
+		lines.append("SHADOW %s" % data.subarray(off + 1, off + l).get_string_from_utf8())
+		off += 1 + l
+	return lines
+
+
+# on_notice prints a Kick ("KICK <code> <text>") or Error ("NOTICE <code> <text>").
+func on_notice(data: PoolByteArray) -> String:
+	var kind := "KICK" if data[0] == TYPE_KICK else "NOTICE"
+	if data.size() < 4:
+		return "BAD_MESSAGE %s %d bytes" % [kind.to_lower(), data.size()]
+	var code: int = data[1] | (data[2] << 8)
+	var n: int = data[3]
+	var text := ""
+	if n > 0 and data.size() >= 4 + n:
+		text = data.subarray(4, 3 + n).get_string_from_utf8()
+	if data[0] == TYPE_KICK:
+		kicked = true
+		kick_code = code
+	return "%s %d %s" % [kind, code, text]
+
+
+# ---- snapshots ----
+
+func table(id: int) -> Table:
+	if id == 0:
+		return null
+	var t = tables[id % KEEP_TABLES]
+	if t == null or t.id != id:
+		return null
+	return t
+
+
+func newest_table() -> Table:
+	return table(newest)
+
+
+func entities() -> int:
+	var t := newest_table()
+	return t.count if t != null else 0
+
+
+# serial returns a - b as a signed 32-bit number (serial-number arithmetic).
+static func serial(a: int, b: int) -> int:
+	var d := (a - b) & U32
+	if d >= 0x80000000:
+		d -= 0x100000000
+	return d
+
+
+func drop(id: int, reason: String) -> String:
+	dropped += 1
+	return "SNAP_DROP %d %s" % [id, reason]
+
+
+# apply_snapshot decodes one snapshot message and returns its output line:
+#   SNAP <id> <base> <tick> <entities> <hash hex> <match|MISMATCH>
+#   SNAP_DROP <id> <reason>   (short, range, too_large, duplicate, stale,
+#                              baseline, zstd, corrupt)
+# A mismatching table is not kept (as in Go), so it is never acked.
+func apply_snapshot(data: PoolByteArray) -> String:
+	if data.size() < HEADER_SIZE + 1:
+		return drop(0, "short")
+	_buf.data_array = data
+	_buf.seek(1)
+	var id := _buf.get_u32()
+	var base := _buf.get_u32()
+	var tick := _buf.get_u64()
+	var want := _buf.get_u64()
+	var size := _buf.get_u32()
+	if id == 0 or (base != 0 and ((id - base - 1) & U32) >= KEEP_TABLES - 1):
+		return drop(id, "range")
+	if size > MAX_PAYLOAD or size < 4:
+		return drop(id, "too_large" if size > MAX_PAYLOAD else "corrupt")
+	var slot = tables[id % KEEP_TABLES]
+	if slot != null and slot.id == id:
+		return drop(id, "duplicate")
+	if slot != null and slot.id != 0 and serial(slot.id, id) > 0:
+		return drop(id, "stale")
+	var bt: Table = null
+	if base != 0:
+		bt = table(base)
+		if bt == null:
+			return drop(id, "baseline")
+	var raw: PoolByteArray = data.subarray(HEADER_SIZE, data.size() - 1).decompress(size, File.COMPRESSION_ZSTD)
+	if raw.size() != size:
+		return drop(id, "zstd")
+	var t := Table.new()
+	if bt != null:
+		t.ents = bt.ents.duplicate() # shallow: entity arrays are replaced, never mutated
+		t.sum = bt.sum
+		t.count = bt.count
+	if not decode_into(t, raw):
+		return drop(id, "corrupt")
+	t.id = id
+	t.tick = tick
+	var got := table_hash(t.sum, t.count)
+	snapshots += 1
+	var ok := got == want
+	if ok:
+		matched += 1
+		tables[id % KEEP_TABLES] = t
+		if newest == 0 or serial(id, newest) > 0:
+			newest = id
+	else:
+		mismatched += 1
+	var line := "SNAP %d %d %d %d %s %s" % [id, base, tick, t.count, hex64(got), "match" if ok else "MISMATCH"]
+	if not ok:
+		line += "\nSNAP_HASH %d want=%s got=%s" % [id, hex64(want), hex64(got)]
+	return line
+
+
+# decode_into parses payload p (net/game/payload.go layout) and applies it to t,
+# which holds a copy of the baseline. It returns false on any malformation.
+func decode_into(t: Table, p: PoolByteArray) -> bool:
+	var n := p.size()
+	var nrem: int = p[0] | (p[1] << 8)
+	var nrec: int = p[2] | (p[3] << 8)
+	var off := 4
+	if n - off < 2 * nrem + 3 * nrec:
+		return false
+	# Removed ids: u16 planes of gaps.
+	var prev := 0
+	var rem := PoolIntArray()
+	rem.resize(nrem)
+	for i in range(nrem):
+		var g: int = p[off + i] | (p[off + nrem + i] << 8)
+		if g == 0 or prev + g > 65535:
+			return false
+		prev += g
+		rem[i] = prev
+	off += 2 * nrem
+	# Record ids.
+	prev = 0
+	var ids := PoolIntArray()
+	ids.resize(nrec)
+	for i in range(nrec):
+		var g: int = p[off + i] | (p[off + nrec + i] << 8)
+		if g == 0 or prev + g > 65535:
+			return false
+		prev += g
+		ids[i] = prev
+	off += 2 * nrec
+	var moff := off
+	off += nrec
+	# Values per group, then where each column starts.
+	var groups := [0, 0, 0, 0, 0, 0, 0, 0]
+	for i in range(nrec):
+		var m: int = p[moff + i]
+		for g in range(8):
+			groups[g] += (m >> g) & 1
+	var start := PoolIntArray()
+	start.resize(NUM_COLUMNS)
+	var cnt := PoolIntArray()
+	cnt.resize(NUM_COLUMNS)
+	for c in range(NUM_COLUMNS):
+		start[c] = off
+		cnt[c] = groups[COL_GROUP_BIT[c]]
+		off += COL_SIZE[c] * cnt[c]
+	if off != n:
+		return false
+	# Apply: removals, then records.
+	var ents: Dictionary = t.ents
+	for i in range(nrem):
+		var rid: int = rem[i]
+		if not ents.has(rid):
+			return false
+		t.sum -= ents[rid][F_HASH]
+		ents.erase(rid)
+		t.count -= 1
+	var cur := [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+	for i in range(nrec):
+		var id: int = ids[i]
+		var m: int = p[moff + i]
+		var e: Array
+		if m & FLAG_NEW:
+			if ents.has(id):
+				return false
+			e = ZERO_ENTITY.duplicate()
+			t.count += 1
+		else:
+			if not ents.has(id):
+				return false
+			e = ents[id].duplicate()
+			t.sum -= e[F_HASH]
+		for c in range(NUM_COLUMNS):
+			if m & COL_GROUP[c]:
+				var k: int = cur[c]
+				cur[c] = k + 1
+				var v: int
+				if COL_SIZE[c] == 1:
+					v = p[start[c] + k]
+				else:
+					v = p[start[c] + k] | (p[start[c] + cnt[c] + k] << 8)
+				if c == 0 or c == 1 or c == 9: # X, Y, TimeRef: delta mod 65536
+					v = (e[c] + v) & 0xffff
+				e[c] = v
+		var h := hash_entity(id, e)
+		e[F_HASH] = h
+		t.sum += h
+		ents[id] = e
+	return true
+
+
+# ---- NQH1 state hash (doc.go, "State hash") ----
+
+static func mix(h: int, w: int) -> int:
+	var x := h ^ w
+	return (x ^ ((x >> 31) & LSR31)) * HASH_MUL
+
+
+static func fmix64(k: int) -> int:
+	k ^= (k >> 33) & LSR33
+	k *= FMIX_C1
+	k ^= (k >> 33) & LSR33
+	k *= FMIX_C2
+	k ^= (k >> 33) & LSR33
+	return k
+
+
+# hash_entity hashes entity id with wire fields e (X, Y, Head, VX, VY, Machine,
+# State, Clip, Speed, TimeRef, PrevClip, Fade, Team; VX, VY as u8).
+static func hash_entity(id: int, e: Array) -> int:
+	var h := mix(HASH_SEED, (id & U32) | (e[0] << 32) | (e[1] << 48))
+	h = mix(h, e[5] | (e[6] << 16) | (e[7] << 32) | (e[10] << 48))
+	h = mix(h, e[9] | (e[2] << 16) | (e[3] << 24) | (e[4] << 32) | (e[11] << 40) | (e[12] << 48) | ((e[8] & 255) << 56))
+	h = mix(h, e[8] >> 8)
+	return fmix64(h)
+
+
+static func table_hash(sum: int, count: int) -> int:
+	return fmix64(sum + count)
+
+
+# hex64 formats x as 16 hex digits of its unsigned 64-bit value.
+static func hex64(x: int) -> String:
+	return "%08x%08x" % [(x >> 32) & U32, x & U32]
+
+
+# rehash recomputes the hash of t from its content (like Go's Table.Hash).
+static func rehash(t: Table) -> int:
+	var sum := 0
+	for id in t.ents:
+		sum += hash_entity(id, t.ents[id])
+	return table_hash(sum, t.ents.size())
+
+
+# ---- inputs and acks ----
+
+# ack returns [newest, bits]: bit i set when snapshot newest-1-i is held too.
+func ack() -> Array:
+	if newest == 0:
+		return [0, 0]
+	var bits := 0
+	for i in range(32):
+		if table((newest - 1 - i) & U32) != null:
+			bits |= 1 << i
+	return [newest, bits]
+
+
+# poll advances the input clock by delta seconds and returns the Input messages
+# to send: one per server tick (at the Welcome tick rate), none before Welcome.
+func poll(delta: float) -> Array:
+	var out := []
+	if not welcomed or kicked:
+		return out
+	var period := 1.0 / tick_rate
+	input_acc += delta
+	if input_acc > 4 * period:
+		input_acc = period # stalled: do not burst
+	while input_acc >= period:
+		input_acc -= period
+		out.append(next_input())
+	return out
+
+
+# next_input samples the next input (a wander: a new stick every ~2 s) and
+# returns the Input message carrying it and the few before it.
+func next_input() -> PoolByteArray:
+	seq = (seq + 1) & U32
+	if wander_left <= 0:
+		wander_left = 2 * tick_rate
+		if rng.randi_range(0, 3) == 0:
+			stick = [0, 0]
+		else:
+			stick = [rng.randi_range(-127, 127), rng.randi_range(-127, 127)]
+	wander_left -= 1
+	history.push_front([seq, stick[0], stick[1], 0, 0])
+	if history.size() > SEND_INPUTS:
+		history.resize(SEND_INPUTS)
+	return input_message()
+
+
+func input_message() -> PoolByteArray:
+	var a := ack()
+	var b := StreamPeerBuffer.new()
+	b.put_u8(TYPE_INPUT)
+	b.put_u32(a[0])
+	b.put_u32(a[1])
+	var n: int = min(history.size(), MAX_INPUTS)
+	b.put_u8(n)
+	for i in range(n):
+		var in_: Array = history[i]
+		b.put_u32(in_[0])
+		b.put_8(in_[1])
+		b.put_8(in_[2])
+		b.put_u8(in_[3])
+		b.put_u8(in_[4])
+	inputs_sent += 1
+	return b.data_array
