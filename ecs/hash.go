@@ -37,22 +37,36 @@ func u32(v int32) uint64 { return uint64(uint32(v)) }
 // HashRecord returns the hash of one entity's canonical record (its contribution to the
 // world hash), for tools that bisect a divergence entity by entity.
 func HashRecord(r *Record) uint64 {
-	in, bin := &r.In, &r.Brain.Input
-	a := &r.Anim
+	var b *Brain
+	if r.HasBrain {
+		b = &r.Brain
+	}
+	return hashEntity(r.Net, &r.Pos, &r.Vel, r.Head, &r.In, &r.Anim, &r.Pose, &r.Player, b)
+}
+
+// hashEntity hashes an entity from its components; b is nil for an entity without a
+// brain (hashed as a zero brain with the flag clear).
+func hashEntity(id NetID, pos *Position, vel *Velocity, head Heading, in *Input, a *Anim, pose *Pose, pl *Player, b *Brain) uint64 {
+	var brain Brain
+	hasBrain := b != nil
+	if hasBrain {
+		brain = *b
+	}
+	bin := &brain.Input
 	h := uint64(hashSeed)
-	h = mix(h, uint64(r.Net)|b2u(r.HasBrain)<<32|uint64(r.Head.Angle)<<40|uint64(r.Player.Team)<<56)
-	h = mix(h, u32(r.Pos.X)|u32(r.Pos.Y)<<32)
-	h = mix(h, u32(r.Vel.X)|u32(r.Vel.Y)<<32)
+	h = mix(h, uint64(id)|b2u(hasBrain)<<32|uint64(head.Angle)<<40|uint64(pl.Team)<<56)
+	h = mix(h, u32(pos.X)|u32(pos.Y)<<32)
+	h = mix(h, u32(vel.X)|u32(vel.Y)<<32)
 	h = mix(h, uint64(uint8(in.MoveX))|uint64(uint8(in.MoveY))<<8|uint64(in.Buttons)<<16|uint64(in.Emote)<<24|
 		uint64(uint8(bin.MoveX))<<32|uint64(uint8(bin.MoveY))<<40|uint64(bin.Buttons)<<48|uint64(bin.Emote)<<56)
 	h = mix(h, uint64(a.Machine)|uint64(a.State)<<16|uint64(a.Clip)<<32|uint64(a.PrevClip)<<48)
 	h = mix(h, u32(a.Time)|u32(a.PrevTime)<<32)
 	h = mix(h, u32(a.FadeLeft)|u32(a.FadeTotal)<<32)
 	h = mix(h, u32(a.Speed)|u32(a.InState)<<32)
-	h = mix(h, u32(r.Pose.V[0])|u32(r.Pose.V[1])<<32)
-	h = mix(h, u32(r.Pose.V[2])|u32(r.Pose.V[3])<<32)
-	h = mix(h, u32(r.Player.Score)|uint64(r.Brain.Mode)<<32)
-	h = mix(h, r.Brain.NextTick)
+	h = mix(h, u32(pose.V[0])|u32(pose.V[1])<<32)
+	h = mix(h, u32(pose.V[2])|u32(pose.V[3])<<32)
+	h = mix(h, u32(pl.Score)|uint64(brain.Mode)<<32)
+	h = mix(h, brain.NextTick)
 	return fmix64(h)
 }
 
@@ -81,21 +95,13 @@ func Hash(w *World) uint64 {
 	c := &w.C
 	q := w.ecs.Query(&w.all)
 	for q.Next() {
-		r := Record{
-			Net:    (*ID)(q.Get(c.ID)).Net,
-			Pos:    *(*Position)(q.Get(c.Pos)),
-			Vel:    *(*Velocity)(q.Get(c.Vel)),
-			Head:   *(*Heading)(q.Get(c.Heading)),
-			In:     *(*Input)(q.Get(c.Input)),
-			Anim:   *(*Anim)(q.Get(c.Anim)),
-			Pose:   *(*Pose)(q.Get(c.Pose)),
-			Player: *(*Player)(q.Get(c.Player)),
-		}
+		var b *Brain
 		if q.Has(c.Brain) {
-			r.HasBrain = true
-			r.Brain = *(*Brain)(q.Get(c.Brain))
+			b = (*Brain)(q.Get(c.Brain))
 		}
-		sum += HashRecord(&r)
+		sum += hashEntity((*ID)(q.Get(c.ID)).Net, (*Position)(q.Get(c.Pos)), (*Velocity)(q.Get(c.Vel)),
+			*(*Heading)(q.Get(c.Heading)), (*Input)(q.Get(c.Input)), (*Anim)(q.Get(c.Anim)),
+			(*Pose)(q.Get(c.Pose)), (*Player)(q.Get(c.Player)), b)
 	}
 	rng := w.randState()
 	return combine(hashGlobals(&w.G, &rng), sum, w.count)

@@ -200,7 +200,7 @@ func drop(id: int, reason: String) -> String:
 #                              baseline, zstd, corrupt)
 # A mismatching table is not kept (as in Go), so it is never acked.
 func apply_snapshot(data: PoolByteArray) -> String:
-	if data.size() < HEADER_SIZE + 1:
+	if data.size() < HEADER_SIZE:
 		return drop(0, "short")
 	_buf.data_array = data
 	_buf.seek(1)
@@ -211,8 +211,8 @@ func apply_snapshot(data: PoolByteArray) -> String:
 	var size := _buf.get_u32()
 	if id == 0 or (base != 0 and ((id - base - 1) & U32) >= KEEP_TABLES - 1):
 		return drop(id, "range")
-	if size > MAX_PAYLOAD or size < 4:
-		return drop(id, "too_large" if size > MAX_PAYLOAD else "corrupt")
+	if size > MAX_PAYLOAD:
+		return drop(id, "too_large")
 	var slot = tables[id % KEEP_TABLES]
 	if slot != null and slot.id == id:
 		return drop(id, "duplicate")
@@ -223,6 +223,8 @@ func apply_snapshot(data: PoolByteArray) -> String:
 		bt = table(base)
 		if bt == null:
 			return drop(id, "baseline")
+	if data.size() == HEADER_SIZE or size == 0:
+		return drop(id, "zstd" if data.size() == HEADER_SIZE else "corrupt")
 	var raw: PoolByteArray = data.subarray(HEADER_SIZE, data.size() - 1).decompress(size, File.COMPRESSION_ZSTD)
 	if raw.size() != size:
 		return drop(id, "zstd")
@@ -255,6 +257,8 @@ func apply_snapshot(data: PoolByteArray) -> String:
 # which holds a copy of the baseline. It returns false on any malformation.
 func decode_into(t: Table, p: PoolByteArray) -> bool:
 	var n := p.size()
+	if n < 4:
+		return false
 	var nrem: int = p[0] | (p[1] << 8)
 	var nrec: int = p[2] | (p[3] << 8)
 	var off := 4
