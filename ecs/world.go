@@ -78,6 +78,7 @@ type World struct {
 	byNet []arche.Entity // index NetID -> entity; the zero Entity marks a free id
 	count int
 	all   arche.CachedFilter // every player entity
+	bots  arche.CachedFilter // every scripted bot
 
 	scratch []Record // reused by AppendSnapshot
 }
@@ -134,6 +135,7 @@ func newWorld() *World {
 		Brain:   arche.ComponentID[Brain](&w.ecs),
 	}
 	w.all = w.ecs.Cache().Register(arche.All(w.C.ID, w.C.Pos, w.C.Vel, w.C.Heading, w.C.Input, w.C.Anim, w.C.Pose, w.C.Player))
+	w.bots = w.ecs.Cache().Register(arche.All(w.C.ID, w.C.Brain))
 	w.byNet = make([]arche.Entity, 1, 1024) // NetID 0 is never used
 	return w
 }
@@ -143,6 +145,9 @@ func (w *World) Arche() *arche.World { return &w.ecs }
 
 // Players returns the cached filter matching every player entity.
 func (w *World) Players() *arche.CachedFilter { return &w.all }
+
+// Bots returns the cached filter matching every scripted bot (entities with a Brain).
+func (w *World) Bots() *arche.CachedFilter { return &w.bots }
 
 // Len returns the number of player entities.
 func (w *World) Len() int { return w.count }

@@ -1,6 +1,10 @@
 package systems
 
-import "github.com/shardsim/shardsim/ecs"
+import (
+	"slices"
+
+	"github.com/shardsim/shardsim/ecs"
+)
 
 // BotMode is the behaviour a scripted bot is in (ecs.Brain.Mode).
 type BotMode uint8
@@ -15,20 +19,22 @@ const (
 )
 
 // runBots lets every scripted bot whose decision is due pick a new behaviour. Bots draw
-// from the one world PRNG, so they are visited in NetID order (DESIGN.md: order is
-// canonical).
+// from the one world PRNG, so the due bots are found in arche's storage order, then
+// sorted and served in NetID order (DESIGN.md: order is canonical).
 func (s *Sim) runBots(w *ecs.World) {
 	tick := w.G.Tick
 	rate := uint32(w.G.Rate)
-	for id := ecs.NetID(1); id < w.MaxNetID(); id++ {
-		e, ok := w.Entity(id)
-		if !ok || !w.HasBrain(e) {
-			continue
+	s.due = s.due[:0]
+	q := w.Arche().Query(w.Bots())
+	for q.Next() {
+		if (*ecs.Brain)(q.Get(w.C.Brain)).NextTick <= tick {
+			s.due = append(s.due, (*ecs.ID)(q.Get(w.C.ID)).Net)
 		}
+	}
+	slices.Sort(s.due)
+	for _, id := range s.due {
+		e, _ := w.Entity(id)
 		b := ecs.Get[ecs.Brain](w, e, w.C.Brain)
-		if b.NextTick > tick {
-			continue
-		}
 		// Durations in ticks: base + random, in units of half a second.
 		half := max(rate/2, 1)
 		var in ecs.Input

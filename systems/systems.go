@@ -79,6 +79,7 @@ type Result struct {
 type Sim struct {
 	cfg Config
 	res Result
+	due []ecs.NetID // scratch: bots whose decision is due this tick
 
 	// Hook, when set, runs at the end of every step. It is for tests and tools that
 	// must perturb or observe a step (for example to prove that divergence reporting
