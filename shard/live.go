@@ -53,7 +53,6 @@ type Live struct {
 	w     *ecs.World
 	sim   *systems.Sim
 	rec   *replay.Recorder
-	every uint64
 
 	mu sync.Mutex
 	st LiveStats
@@ -86,7 +85,7 @@ func StartLive(cfg LiveConfig) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Live{cfg: cfg, srv: srv, w: w, sim: sim, every: max(uint64(w.G.Rate/cfg.SnapshotRate), 1)}
+	l := &Live{cfg: cfg, srv: srv, w: w, sim: sim}
 	if cfg.Record != nil {
 		if l.rec, err = replay.NewRecorder(cfg.Record, w, &cfg.Systems, replay.RecorderOptions{Name: "live", Writer: replay.WriterOptions{Sync: true}}); err != nil {
 			srv.Close()
@@ -151,7 +150,7 @@ func (l *Live) Run(ctx context.Context) error {
 		}
 		var snapID uint32
 		var frameHash uint64
-		if l.w.G.Tick%l.every == 0 {
+		if snapshotDue(l.w.G.Tick, l.w.G.Rate, l.cfg.SnapshotRate) {
 			f := l.srv.Broadcast(l.w)
 			snapID, frameHash = f.ID, f.Hash()
 		}
@@ -175,4 +174,15 @@ func (l *Live) Run(ctx context.Context) error {
 		}
 		timer.Reset(time.Until(next))
 	}
+}
+
+// snapshotDue reports whether a snapshot goes out after tick: exactly snapRate of every
+// rate ticks, spread evenly (when tick·snapRate/rate crosses an integer), so rates that
+// do not divide each other are still honoured.
+func snapshotDue(tick uint64, rate, snapRate uint16) bool {
+	if tick == 0 {
+		return false
+	}
+	r, s := uint64(rate), uint64(snapRate)
+	return tick*s/r != (tick-1)*s/r
 }

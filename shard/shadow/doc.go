@@ -1,0 +1,61 @@
+// Package shadow keeps hot standby copies of a live shard ("shadow shards") verified
+// tick by tick, and promotes one of them when the primary dies or hands over.
+//
+// # Sync
+//
+// A [Primary] opens a sync port (ENet, one reliable ordered channel) next to the shard's
+// client port; [Primary.OnTick] is the shard's shard.LiveConfig.OnTick ([ServeSync]
+// wires it up). For every step it sends each attached shadow a [Tick] (the applied
+// commands and the state hash after the step; it doubles as the heartbeat), and a
+// [Keyframe] (zstd-compressed ecs snapshot plus systems tuning) to a newly joined shadow
+// at the next tick and to all every KeyframeEvery ticks (default 300). OnTick never
+// blocks the shard goroutine: it encodes into pooled buffers and hands them to a sync
+// goroutine; when that one is behind, the tick is dropped, counted, and a keyframe
+// follows at once.
+//
+// A [Shadow] says [Hello] (protocol version, rank, client-facing address), restores the
+// keyframe (replay.LoadWorld), steps the same ticks with the received commands, and
+// compares its hash with the primary's for every tick. A mismatch is logged with its
+// tick and counted; at the next keyframe the shadow, stepped to the same tick, names the
+// first differing entity and field (replay.DiffStates of the keyframe against its own
+// state, see [Divergence]) and resyncs from that keyframe. A shadow with more than
+// MaxBacklog ticks waiting drops them and catches up from the next keyframe; a gap in
+// the tick numbers does the same. Messages from any peer but the current primary are
+// dropped and counted (a [Promote] is the one exception, see below).
+//
+// The wire format is documented in msg.go; every message has an Append method and a
+// ParseX function that checks every length and never panics.
+//
+// # Take-over rule
+//
+// The primary sends every shadow the [Roster] (ranks, client and sync addresses) whenever
+// it changes; ranks are unique (a duplicate Hello is refused). When a shadow has heard
+// nothing from its primary for Timeout × (1 + h), where h is the number of roster
+// entries with a higher rank than its own, it promotes itself, provided it is eligible:
+// it holds a world that followed the primary without an unresolved mismatch. So the
+// highest rank alive goes first, after one Timeout; each lower rank waits one more
+// Timeout per higher rank. A promoted shadow starts shard.StartLive with its world
+// (Initial) on its client address, serves shadows on its existing sync host, and dials
+// every other shadow in the roster to send a [Promote]. A shadow accepts a Promote (and
+// follows its sender as its new primary) once its own primary has been silent for at
+// least Timeout/2 or has disconnected, or at once if a [HandOver] named the sender; it
+// then keeps its world if it is at the Promote's tick and in sync (the new primary's
+// ticks continue it, verified by hash), and otherwise resyncs from the new primary's
+// keyframe. Because the lower ranks wait at least one Timeout longer than the
+// announcement needs, two shadows that both see the primary die do not both promote.
+// The rule has no quorum: a network partition that hides a live primary from its
+// shadows can still produce two primaries.
+//
+// A planned hand-over ([Primary.HandOver], after the shard stopped stepping) sends a
+// final keyframe to all, then a HandOver naming a rank; that shadow promotes at once at
+// the final tick and the others follow its Promote.
+//
+// # What a take-over loses
+//
+// A shadow steps a tick only once it holds that tick's complete command list, so the
+// promoted shard continues from the last Tick message it received: the primary's ticks
+// whose Tick message had not reached it (normally none or one: the message leaves within
+// one ENet service slice, ~5 ms, of the step) are lost, together with the client
+// inputs the primary had received but not yet applied. Clients then see at most
+// Timeout × (1 + h) of silence plus those few ticks rolled back.
+package shadow

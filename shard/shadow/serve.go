@@ -1,0 +1,31 @@
+package shadow
+
+import (
+	"fmt"
+
+	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/shard"
+)
+
+// ServeSync opens a sync port for shadows on addr and chains its [Primary.OnTick] into
+// cfg.OnTick (after any OnTick already set), with cfg.Systems as the keyframes' tuning.
+// Call it before shard.StartLive(*cfg). An empty addr does nothing. The returned stop
+// closes the port; it is never nil.
+func ServeSync(cfg *shard.LiveConfig, addr string, logf func(format string, args ...any)) (p *Primary, stop func() error, err error) {
+	if addr == "" {
+		return nil, func() error { return nil }, nil
+	}
+	p, err = NewPrimary(addr, PrimaryOptions{Systems: cfg.Systems, Logf: logf})
+	if err != nil {
+		return nil, nil, fmt.Errorf("shadow sync port: %w", err)
+	}
+	if prev := cfg.OnTick; prev != nil {
+		cfg.OnTick = func(w *ecs.World, cmds []ecs.Command, hash uint64) {
+			prev(w, cmds, hash)
+			p.OnTick(w, cmds, hash)
+		}
+	} else {
+		cfg.OnTick = p.OnTick
+	}
+	return p, p.Close, nil
+}
