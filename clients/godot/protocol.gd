@@ -32,15 +32,11 @@ const KEEP_TABLES = 32
 const MAX_INPUTS = 8 # per Input message (protocol limit)
 const SEND_INPUTS = 4 # inputs repeated in each Input message (redundancy)
 
-# Payload columns in wire order: entity field index (= column index), the group
-# bit of the record mask that carries it, its size in bytes, and whether the
-# wire value is a delta (mod 65536) from the baseline.
-#   0 X  1 Y  2 Head  3 VX  4 VY  5 Machine  6 State  7 Clip  8 Speed
-#   9 TimeRef  10 PrevClip  11 Fade  12 Team
-const NUM_COLUMNS = 13
-const COL_GROUP = [1, 1, 2, 4, 4, 8, 8, 8, 8, 16, 32, 32, 64]
-const COL_SIZE = [2, 2, 1, 1, 1, 2, 2, 2, 2, 2, 2, 1, 1]
-const COL_GROUP_BIT = [0, 0, 1, 2, 2, 3, 3, 3, 3, 4, 5, 5, 6]
+# Payload columns in wire order (see decode_into), by entity field index:
+#   group bit 0 pos: 0 X, 1 Y (u16 deltas mod 65536)   bit 1 head: 2 Head (u8)
+#   bit 2 vel: 3 VX, 4 VY (u8)   bit 3 anim: 5 Machine, 6 State, 7 Clip, 8 Speed
+#   bit 4 time: 9 TimeRef (u16 delta)   bit 5 fade: 10 PrevClip (u16), 11 Fade (u8)
+#   bit 6 team: 12 Team (u8)   bit 7: new entity (start from zero)
 const FLAG_NEW = 128
 const F_HASH = 13 # index of the cached entity hash in an entity array
 const ZERO_ENTITY = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
@@ -288,21 +284,38 @@ func decode_into(t: Table, p: PoolByteArray) -> bool:
 	off += 2 * nrec
 	var moff := off
 	off += nrec
-	# Values per group, then where each column starts.
-	var groups := [0, 0, 0, 0, 0, 0, 0, 0]
+	# Values per group (columns of one group share a cursor), then where each
+	# column starts. Unrolled: this is the per-packet hot path.
+	var g0 := 0
+	var g1 := 0
+	var g2 := 0
+	var g3 := 0
+	var g4 := 0
+	var g5 := 0
+	var g6 := 0
 	for i in range(nrec):
 		var m: int = p[moff + i]
-		for g in range(8):
-			groups[g] += (m >> g) & 1
-	var start := PoolIntArray()
-	start.resize(NUM_COLUMNS)
-	var cnt := PoolIntArray()
-	cnt.resize(NUM_COLUMNS)
-	for c in range(NUM_COLUMNS):
-		start[c] = off
-		cnt[c] = groups[COL_GROUP_BIT[c]]
-		off += COL_SIZE[c] * cnt[c]
-	if off != n:
+		g0 += m & 1
+		g1 += (m >> 1) & 1
+		g2 += (m >> 2) & 1
+		g3 += (m >> 3) & 1
+		g4 += (m >> 4) & 1
+		g5 += (m >> 5) & 1
+		g6 += (m >> 6) & 1
+	var o_x := off # u16 planes: lo at o, hi at o + count
+	var o_y := o_x + 2 * g0
+	var o_head := o_y + 2 * g0
+	var o_vx := o_head + g1
+	var o_vy := o_vx + g2
+	var o_mach := o_vy + g2
+	var o_state := o_mach + 2 * g3
+	var o_clip := o_state + 2 * g3
+	var o_speed := o_clip + 2 * g3
+	var o_time := o_speed + 2 * g3
+	var o_prev := o_time + 2 * g4
+	var o_fade := o_prev + 2 * g5
+	var o_team := o_fade + g5
+	if o_team + g6 != n:
 		return false
 	# Apply: removals, then records.
 	var ents: Dictionary = t.ents
@@ -313,7 +326,13 @@ func decode_into(t: Table, p: PoolByteArray) -> bool:
 		t.sum -= ents[rid][F_HASH]
 		ents.erase(rid)
 		t.count -= 1
-	var cur := [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+	var k0 := 0
+	var k1 := 0
+	var k2 := 0
+	var k3 := 0
+	var k4 := 0
+	var k5 := 0
+	var k6 := 0
 	for i in range(nrec):
 		var id: int = ids[i]
 		var m: int = p[moff + i]
@@ -328,18 +347,33 @@ func decode_into(t: Table, p: PoolByteArray) -> bool:
 				return false
 			e = ents[id].duplicate()
 			t.sum -= e[F_HASH]
-		for c in range(NUM_COLUMNS):
-			if m & COL_GROUP[c]:
-				var k: int = cur[c]
-				cur[c] = k + 1
-				var v: int
-				if COL_SIZE[c] == 1:
-					v = p[start[c] + k]
-				else:
-					v = p[start[c] + k] | (p[start[c] + cnt[c] + k] << 8)
-				if c == 0 or c == 1 or c == 9: # X, Y, TimeRef: delta mod 65536
-					v = (e[c] + v) & 0xffff
-				e[c] = v
+		if m & 1: # pos: X, Y deltas mod 65536
+			e[0] = (e[0] + (p[o_x + k0] | (p[o_x + g0 + k0] << 8))) & 0xffff
+			e[1] = (e[1] + (p[o_y + k0] | (p[o_y + g0 + k0] << 8))) & 0xffff
+			k0 += 1
+		if m & 2: # head
+			e[2] = p[o_head + k1]
+			k1 += 1
+		if m & 4: # vel: VX, VY as u8
+			e[3] = p[o_vx + k2]
+			e[4] = p[o_vy + k2]
+			k2 += 1
+		if m & 8: # anim: Machine, State, Clip, Speed
+			e[5] = p[o_mach + k3] | (p[o_mach + g3 + k3] << 8)
+			e[6] = p[o_state + k3] | (p[o_state + g3 + k3] << 8)
+			e[7] = p[o_clip + k3] | (p[o_clip + g3 + k3] << 8)
+			e[8] = p[o_speed + k3] | (p[o_speed + g3 + k3] << 8)
+			k3 += 1
+		if m & 16: # time: TimeRef delta mod 65536
+			e[9] = (e[9] + (p[o_time + k4] | (p[o_time + g4 + k4] << 8))) & 0xffff
+			k4 += 1
+		if m & 32: # fade: PrevClip, Fade
+			e[10] = p[o_prev + k5] | (p[o_prev + g5 + k5] << 8)
+			e[11] = p[o_fade + k5]
+			k5 += 1
+		if m & 64: # team
+			e[12] = p[o_team + k6]
+			k6 += 1
 		var h := hash_entity(id, e)
 		e[F_HASH] = h
 		t.sum += h
@@ -366,11 +400,21 @@ static func fmix64(k: int) -> int:
 # hash_entity hashes entity id with wire fields e (X, Y, Head, VX, VY, Machine,
 # State, Clip, Speed, TimeRef, PrevClip, Fade, Team; VX, VY as u8).
 static func hash_entity(id: int, e: Array) -> int:
-	var h := mix(HASH_SEED, (id & U32) | (e[0] << 32) | (e[1] << 48))
-	h = mix(h, e[5] | (e[6] << 16) | (e[7] << 32) | (e[10] << 48))
-	h = mix(h, e[9] | (e[2] << 16) | (e[3] << 24) | (e[4] << 32) | (e[11] << 40) | (e[12] << 48) | ((e[8] & 255) << 56))
-	h = mix(h, e[8] >> 8)
-	return fmix64(h)
+	# mix and fmix64 inlined: GDScript calls are costly and this runs per record.
+	var x: int = HASH_SEED ^ ((id & U32) | (e[0] << 32) | (e[1] << 48))
+	var h: int = (x ^ ((x >> 31) & LSR31)) * HASH_MUL
+	x = h ^ (e[5] | (e[6] << 16) | (e[7] << 32) | (e[10] << 48))
+	h = (x ^ ((x >> 31) & LSR31)) * HASH_MUL
+	x = h ^ (e[9] | (e[2] << 16) | (e[3] << 24) | (e[4] << 32) | (e[11] << 40) | (e[12] << 48) | ((e[8] & 255) << 56))
+	h = (x ^ ((x >> 31) & LSR31)) * HASH_MUL
+	x = h ^ (e[8] >> 8)
+	h = (x ^ ((x >> 31) & LSR31)) * HASH_MUL
+	h ^= (h >> 33) & LSR33
+	h *= FMIX_C1
+	h ^= (h >> 33) & LSR33
+	h *= FMIX_C2
+	h ^= (h >> 33) & LSR33
+	return h
 
 
 static func table_hash(sum: int, count: int) -> int:
@@ -425,7 +469,7 @@ func next_input() -> PoolByteArray:
 	seq = (seq + 1) & U32
 	if wander_left <= 0:
 		wander_left = 2 * tick_rate
-		if rng.randi_range(0, 3) == 0:
+		if seq > 1 and rng.randi_range(0, 3) == 0: # stand still now and then, never at first
 			stick = [0, 0]
 		else:
 			stick = [rng.randi_range(-127, 127), rng.randi_range(-127, 127)]

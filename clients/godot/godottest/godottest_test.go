@@ -304,7 +304,7 @@ func TestClientAgainstGodotServer(t *testing.T) {
 
 	out, err := godottest.Run(ctx(t, 30*time.Second), t, godottest.ClientDir(t),
 		"--host=127.0.0.1", fmt.Sprintf("--port=%d", port), "--token=tok-123",
-		fmt.Sprintf("--packets=%d", len(packets)), "--timeout=10")
+		fmt.Sprintf("--packets=%d", len(packets)), "--timeout=10", "--dump=1")
 	server := <-done
 	if err != nil {
 		t.Fatalf("client: %v\n%s\nserver:\n%s", err, out, server.out)
@@ -332,7 +332,7 @@ func TestClientAgainstGodotServer(t *testing.T) {
 	if diff := cmp.Diff(wantZ, godottest.Lines(out, "ZSTD")); diff != "" {
 		t.Errorf("ZSTD lines (-want +got):\n%s", diff)
 	}
-	if s := godottest.Lines(out, "SUMMARY"); len(s) != 1 || s[0] != fmt.Sprintf("connected=true packets=%d", len(packets)) {
+	if s := godottest.Lines(out, "SUMMARY"); len(s) != 1 || s[0] != fmt.Sprintf("connected=true packets=%d snapshots=0 matched=0 mismatched=0 entities=0", len(packets)) {
 		t.Errorf("SUMMARY lines %q", s)
 	}
 }
@@ -345,7 +345,7 @@ func TestClientTimesOut(t *testing.T) {
 	if err == nil {
 		t.Fatalf("client exited 0 without a server:\n%s", out)
 	}
-	if s := godottest.Lines(out, "SUMMARY"); len(s) != 1 || s[0] != "connected=false packets=0" {
+	if s := godottest.Lines(out, "SUMMARY"); len(s) != 1 || s[0] != "connected=false packets=0 snapshots=0 matched=0 mismatched=0 entities=0" {
 		t.Errorf("SUMMARY lines %q\n%s", s, out)
 	}
 }
