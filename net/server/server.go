@@ -62,7 +62,13 @@ const (
 	joining                   // admitted; CmdJoin issued, no entity yet
 	playing
 	leaving // disconnected while joining: leave once the entity exists
+	kicked  // sent a Kick; disconnected once KickGrace has passed
 )
+
+// KickGrace is how long a kicked client keeps its connection so that the Kick message is
+// delivered: a Godot 3 client drops packets still queued when the disconnect arrives in
+// the same poll, which on a fast link is the same frame.
+const KickGrace = 500 * time.Millisecond
 
 type client struct {
 	peer     *enet.Peer
@@ -194,9 +200,14 @@ func (s *Server) Poll(cmds []ecs.Command) []ecs.Command {
 			cmds = s.receive(ev.Peer, ev.Channel, ev.Packet, now, cmds)
 		}
 	}
-	// Deadlines: a token that never came, a client that fell silent.
-	for i := len(s.clients) - 1; i >= 0; i-- { // backwards: kick removes from the slice
+	// Deadlines: a token that never came, a client that fell silent, a kick delivered.
+	for i := len(s.clients) - 1; i >= 0; i-- { // backwards: removal shrinks the slice
 		c := s.clients[i]
+		if c.state == kicked && now.After(c.deadline) {
+			c.peer.DisconnectLater(0)
+			s.remove(c)
+			continue
+		}
 		if (c.state == awaitingHello || c.state == playing) && now.After(c.deadline) {
 			reason, text := game.ReasonTimeout, "no input"
 			if c.state == awaitingHello {
@@ -243,6 +254,10 @@ func (s *Server) disconnect(p *enet.Peer, cmds []ecs.Command) []ecs.Command {
 		return cmds
 	}
 	s.st.Disconnects++
+	if c.state == kicked {
+		s.remove(c) // its entity is already gone
+		return cmds
+	}
 	return s.leave(c, cmds)
 }
 
@@ -261,12 +276,20 @@ func (s *Server) leave(c *client, cmds []ecs.Command) []ecs.Command {
 	return cmds
 }
 
+// kick tells c why it is being dropped, removes its entity, and disconnects it once
+// KickGrace has passed (see Poll).
 func (s *Server) kick(c *client, reason game.Reason, text string, cmds []ecs.Command) []ecs.Command {
 	s.st.Kicked++
 	s.out = game.AppendKick(s.out[:0], &game.NoticeMsg{Code: reason, Text: text})
 	s.send(c, true)
-	c.peer.DisconnectLater(uint32(reason))
-	return s.leave(c, cmds)
+	if c.state == playing {
+		s.st.Clients--
+		cmds = append(cmds, ecs.Command{Kind: ecs.CmdLeave, Player: c.id})
+	}
+	// A joining client's CmdJoin is in flight; Joined removes the entity it gets.
+	c.state = kicked
+	c.deadline = s.cfg.Clock().Add(KickGrace)
+	return cmds
 }
 
 // send frames s.out for c and sends it reliably or unreliably.
@@ -310,6 +333,8 @@ func (s *Server) receive(p *enet.Peer, ch uint8, pkt []byte, now time.Time, cmds
 				cmds = append(cmds, ecs.Command{Kind: ecs.CmdInput, Player: c.id, Input: in})
 			}
 		}
+	case kicked:
+		// Nothing a kicked client says matters any more.
 	default:
 		s.st.Dropped[DropState]++
 	}
@@ -367,8 +392,13 @@ func (s *Server) Joined(joined []systems.Joined, w *ecs.World, next []ecs.Comman
 		if !ok {
 			continue // not ours (a scripted join)
 		}
-		if c.state == leaving {
+		switch c.state {
+		case leaving:
 			s.remove(c)
+			next = append(next, ecs.Command{Kind: ecs.CmdLeave, Player: j.ID})
+			continue
+		case kicked:
+			delete(s.bySession, c.session)
 			next = append(next, ecs.Command{Kind: ecs.CmdLeave, Player: j.ID})
 			continue
 		}

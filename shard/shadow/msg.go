@@ -68,7 +68,6 @@ const (
 	maxTuning   = 255     // encoded tuning bytes (u8 length)
 	maxAddr     = 255     // address bytes (u8 length)
 	maxZstd     = 1 << 28 // compressed keyframe bytes
-	tickHeader  = 1 + 8 + 8 + 4
 )
 
 // Message is any decoded sync message.
