@@ -15,7 +15,26 @@ const (
 	CmdLeave CommandKind = 3
 	// CmdGameState asks for a transition of the session's game state to phase Arg.
 	CmdGameState CommandKind = 4
+	// CmdPlaceCanvas places the uploaded artwork Art as a canvas at player Player's
+	// position (see [World.PlaceCanvas]).
+	CmdPlaceCanvas CommandKind = 5
+
+	// CmdLast is the highest command kind this build knows.
+	CmdLast = CmdPlaceCanvas
 )
+
+// Valid reports whether k is a command kind this build knows.
+func (k CommandKind) Valid() bool { return k >= CmdInput && k <= CmdLast }
+
+// Art references an uploaded image by content: its SHA-256 and its pixel size. Worlds,
+// snapshots and replays hold the reference, never the bytes.
+type Art struct {
+	Hash          [32]byte
+	Width, Height uint16
+}
+
+// IsZero reports whether a is the zero reference (no art).
+func (a *Art) IsZero() bool { return *a == Art{} }
 
 // Command is one applied input of a tick: what replays record and shadows receive.
 // Commands of a tick are applied in the order given, before the systems run.
@@ -24,4 +43,5 @@ type Command struct {
 	Player NetID
 	Input  Input
 	Arg    uint32
+	Art    Art // CmdPlaceCanvas only
 }

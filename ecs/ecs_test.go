@@ -34,6 +34,13 @@ func testWorld(tb testing.TB, n int) *World {
 	w.G.Tick = 99
 	w.G.Phase = PhasePlaying
 	w.G.PhaseSince = 10
+	for i := range n / 10 {
+		art := Art{Width: uint16(64 + i), Height: 48}
+		art.Hash[0], art.Hash[31] = byte(i), 0xaa
+		if _, err := w.PlaceCanvas(NetID(i+1), Position{X: int32(i) * 1000, Y: 5000}, Heading{Angle: uint16(i)}, art); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	return w
 }
 
@@ -143,7 +150,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"magic", mod(func(b []byte) []byte { b[0] = 'X'; return b }), ErrSnapshotCorrupt, "bad magic"},
 		{"version", mod(func(b []byte) []byte { b[4] = 9; return b }), ErrSnapshotVersion, "unknown snapshot version 9"},
 		{"header truncated", good[:20], ErrSnapshotCorrupt, "header truncated"},
-		{"body truncated", good[:len(good)-1], ErrSnapshotCorrupt, "need"},
+		{"body truncated", good[:len(good)-1], ErrSnapshotCorrupt, "truncated"},
+		{"columns truncated", good[:headerSize+3], ErrSnapshotCorrupt, "need"},
 		{"trailing", append(bytes.Clone(good), 0), ErrSnapshotCorrupt, "need"},
 		{"count huge", mod(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[headerSize-4:], 1<<30); return b }), ErrSnapshotCorrupt, "exceeds limit"},
 		{"ids not ascending", mod(func(b []byte) []byte { copy(b[headerSize+4:], b[headerSize:headerSize+4]); return b }), ErrSnapshotCorrupt, "not above previous"},
@@ -221,5 +229,71 @@ func BenchmarkSnapshot2000(b *testing.B) {
 	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
 		buf = w.AppendSnapshot(buf[:0])
+	}
+}
+
+func TestCanvases(t *testing.T) {
+	w := New(Config{Seed: 1})
+	art := Art{Width: 640, Height: 480}
+	art.Hash[0] = 1
+	for i := 1; i <= 3; i++ {
+		if id, err := w.PlaceCanvas(1, Position{X: 10, Y: 10}, Heading{}, art); err != nil || id != CanvasID(i) {
+			t.Fatalf("place %d: id %d, %v", i, id, err)
+		}
+	}
+	h := Hash(w)
+	if !w.RemoveCanvas(2) || w.RemoveCanvas(2) {
+		t.Fatal("remove 2 twice")
+	}
+	if Hash(w) == h {
+		t.Fatal("removing a canvas does not change the hash")
+	}
+	if id, _ := w.PlaceCanvas(1, Position{}, Heading{}, art); id != 2 {
+		t.Errorf("freed canvas id not reused: got %d", id)
+	}
+	got := []CanvasID{}
+	for _, c := range w.Canvases() {
+		got = append(got, c.ID)
+	}
+	if len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 3 {
+		t.Errorf("canvases not in id order: %v", got)
+	}
+	for _, bad := range []Art{{Width: 0, Height: 1, Hash: art.Hash}, {Width: 1, Height: MaxArtSide + 1, Hash: art.Hash}, {Width: 1, Height: 1}} {
+		if _, err := w.PlaceCanvas(1, Position{}, Heading{}, bad); err == nil {
+			t.Errorf("placing %+v succeeded", bad)
+		}
+	}
+	// Round trip and hash over a snapshot.
+	w2, err := Restore(w.AppendSnapshot(nil))
+	if err != nil || Hash(w2) != Hash(w) || len(w2.Canvases()) != 3 {
+		t.Fatalf("restore: %v", err)
+	}
+	st := w.State()
+	st.Canvases[1].Art.Hash[5] ^= 1
+	if st.Hash() == Hash(w) {
+		t.Error("the hash does not cover the art hash")
+	}
+}
+
+func TestDecodeCanvasErrors(t *testing.T) {
+	w := testWorld(t, 30) // 3 canvases
+	good := w.AppendSnapshot(nil)
+	start := len(good) - 3*canvasSize
+	mod := func(off int, v byte) []byte { b := bytes.Clone(good); b[off] = v; return b }
+	for _, tt := range []struct {
+		name string
+		in   []byte
+		msg  string
+	}{
+		{"count", mod(start-4, 200), "200 canvases need"},
+		{"order", mod(start+canvasSize, 1), "not above previous"},
+		{"size", func() []byte { b := bytes.Clone(good); b[start+58], b[start+59] = 0, 0; return b }(), "art size 0×48"},
+		{"position", mod(start+11, 0x80), "outside the arena"},
+		{"placed", mod(start+25, 1), "after the snapshot's tick"},
+	} {
+		_, err := Decode(tt.in)
+		if !errors.Is(err, ErrSnapshotCorrupt) || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.msg)
+		}
 	}
 }

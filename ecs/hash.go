@@ -1,6 +1,6 @@
 package ecs
 
-// State hash, algorithm "SSH1" (documented here because replays and shadows compare it
+// State hash, algorithm "SSH2" (documented here because replays and shadows compare it
 // across builds and machines; changing it changes every golden file):
 //
 //   - Each entity's record is packed into 12 little-endian 64-bit words (see packRecord)
@@ -8,8 +8,9 @@ package ecs
 //     mix(x) = (x ^ x>>31) * 0x9e3779b97f4a7c15; the entity hash is fmix64(h) with
 //     fmix64 the MurmurHash3 64-bit finalizer.
 //   - The world hash is fmix64(G ^ fmix64(S + count)), where S is the wrapping sum of
-//     all entity hashes (order-free, so arche's storage order does not matter) and G the
-//     same word fold over the globals and the PRNG state.
+//     all entity hashes (order-free, so arche's storage order does not matter) and G is
+//     fmix64(globals ^ canvases·mul): the same word fold over the globals and the PRNG
+//     state, and over the canvases in id order (SSH2 added the canvases to SSH1).
 //
 // It is a divergence detector, not a cryptographic hash.
 
@@ -85,11 +86,15 @@ func hashGlobals(g *Globals, rng *[16]byte) uint64 {
 	return fmix64(h)
 }
 
+func hashWorldLevel(g *Globals, rng *[16]byte, cs []Canvas) uint64 {
+	return fmix64(hashGlobals(g, rng) ^ hashCanvases(cs)*hashMul)
+}
+
 func combine(g, sum uint64, count int) uint64 {
 	return fmix64(g ^ fmix64(sum+uint64(count)))
 }
 
-// Hash returns the state hash of w (algorithm SSH1 above). It does not allocate.
+// Hash returns the state hash of w (algorithm SSH2 above). It does not allocate.
 func Hash(w *World) uint64 {
 	var sum uint64
 	c := &w.C
@@ -104,7 +109,7 @@ func Hash(w *World) uint64 {
 			(*Pose)(q.Get(c.Pose)), (*Player)(q.Get(c.Player)), b)
 	}
 	rng := w.randState()
-	return combine(hashGlobals(&w.G, &rng), sum, w.count)
+	return combine(hashWorldLevel(&w.G, &rng, w.canvases), sum, w.count)
 }
 
 // Hash returns the state hash of s; it equals [Hash] of the world s describes.
@@ -113,5 +118,5 @@ func (s *State) Hash() uint64 {
 	for i := range s.Records {
 		sum += HashRecord(&s.Records[i])
 	}
-	return combine(hashGlobals(&s.G, &s.Rand), sum, len(s.Records))
+	return combine(hashWorldLevel(&s.G, &s.Rand, s.Canvases), sum, len(s.Records))
 }

@@ -9,7 +9,7 @@ import (
 	arche "github.com/mlange-42/arche/ecs"
 )
 
-// Snapshot format (version 1). All integers little-endian.
+// Snapshot format (version 2). All integers little-endian.
 //
 //	magic    [4]byte "SHSN"
 //	version  u16
@@ -19,13 +19,17 @@ import (
 //	count    u32 number of entities
 //	columns  for each field of [fields], in that order, count values of the field's
 //	         width, entities in ascending NetID order (structure of arrays)
+//	canvases u32 count, then per canvas in ascending id order: id u32, owner u32,
+//	         x i32, y i32, heading u16, placed tick u64, art SHA-256 [32]byte,
+//	         art width u16, art height u16
 //
+// Version 2 added the canvas section; version 1 snapshots are refused.
 // The encoding is canonical: one world content has exactly one encoding, and [Decode]
 // rejects anything [State.Append] would not produce (ids not strictly ascending, flags
 // other than 0/1, brain fields set on an entity without a brain, trailing bytes).
 const (
 	snapshotMagic   = "SHSN"
-	SnapshotVersion = 1
+	SnapshotVersion = 2
 	headerSize      = 4 + 2 + 8 + 2 + 4 + 4 + 8 + 1 + 8 + 4 + 4 + 16 + 4
 )
 
@@ -52,9 +56,10 @@ type Record struct {
 // State is a world's canonical content: its globals, PRNG state and entity records in
 // ascending NetID order. It is what snapshots encode and what replay diffs compare.
 type State struct {
-	G       Globals
-	Rand    [16]byte
-	Records []Record
+	G        Globals
+	Rand     [16]byte
+	Records  []Record
+	Canvases []Canvas // in ascending id order
 }
 
 type field struct {
@@ -143,7 +148,8 @@ func (w *World) RecordOf(id NetID) (Record, bool) {
 
 // State returns the canonical content of w.
 func (w *World) State() *State {
-	return &State{G: w.G, Rand: w.randState(), Records: w.appendRecords(make([]Record, 0, w.count))}
+	return &State{G: w.G, Rand: w.randState(), Records: w.appendRecords(make([]Record, 0, w.count)),
+		Canvases: append([]Canvas(nil), w.canvases...)}
 }
 
 func (w *World) randState() [16]byte {
@@ -160,7 +166,7 @@ func (w *World) randState() [16]byte {
 // It reuses a scratch buffer held by w, so it allocates only when b must grow.
 func (w *World) AppendSnapshot(b []byte) []byte {
 	w.scratch = w.appendRecords(w.scratch[:0])
-	st := State{G: w.G, Rand: w.randState(), Records: w.scratch}
+	st := State{G: w.G, Rand: w.randState(), Records: w.scratch, Canvases: w.canvases}
 	return st.Append(b)
 }
 
@@ -184,7 +190,7 @@ func (s *State) Append(b []byte) []byte {
 			b = appendUint(b, f.size, f.get(&s.Records[j]))
 		}
 	}
-	return b
+	return appendCanvases(b, s.Canvases)
 }
 
 func appendHeader(b []byte, g *Globals, rng [16]byte, count int) []byte {
@@ -274,7 +280,7 @@ func Decode(b []byte) (*State, error) {
 	if count > MaxEntities {
 		return nil, corrupt("entity count %d exceeds limit %d", count, MaxEntities)
 	}
-	if want := headerSize + int(count)*recordSize; len(b) != want {
+	if want := headerSize + int(count)*recordSize; len(b) < want {
 		return nil, corrupt("%d entities need %d bytes, have %d", count, want, len(b))
 	}
 	s.Records = make([]Record, count)
@@ -316,6 +322,11 @@ func Decode(b []byte) (*State, error) {
 	if uint64(prev) >= MaxEntities*2 {
 		return nil, corrupt("net id %d out of range", prev)
 	}
+	cs, err := parseCanvases(b, headerSize+int(count)*recordSize, g)
+	if err != nil {
+		return nil, err
+	}
+	s.Canvases = cs
 	var pcg rand.PCG
 	if err := pcg.UnmarshalBinary(append([]byte("pcg:"), s.Rand[:]...)); err != nil {
 		return nil, corrupt("rng state: %v", err)
@@ -355,5 +366,6 @@ func FromState(s *State) *World {
 		*Get[Pose](w, e, w.C.Pose) = r.Pose
 		*Get[Player](w, e, w.C.Player) = r.Player
 	}
+	w.canvases = append(w.canvases[:0], s.Canvases...)
 	return w
 }

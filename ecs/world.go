@@ -80,7 +80,8 @@ type World struct {
 	all   arche.CachedFilter // every player entity
 	bots  arche.CachedFilter // every scripted bot
 
-	scratch []Record // reused by AppendSnapshot
+	scratch  []Record // reused by AppendSnapshot
+	canvases []Canvas // in ascending id order
 }
 
 // New returns an empty world for cfg. It panics if cfg is out of range (programmer error);

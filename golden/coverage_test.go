@@ -17,6 +17,7 @@ type observed struct {
 	corner      bool               // someone pinned into a corner
 	recycled    bool               // a join reused a freed id
 	final       ecs.Globals
+	canvases    int
 	movingEarly bool // idleburst: anyone moving before tick 600
 }
 
@@ -51,6 +52,7 @@ func observe(t *testing.T, sc *Scenario) *observed {
 				}
 			}
 			o.final = w.G
+			o.canvases = len(w.Canvases())
 			return nil
 		},
 	}
@@ -80,9 +82,9 @@ func TestScenariosCoverWhatTheyClaim(t *testing.T) {
 			t.Error("animation: no crossfade")
 		}
 	}
-	if o := observe(t, get("gamestate")); o.final.Rejected != 2 || o.final.Round != 2 || o.final.Phase != ecs.PhaseLobby ||
+	if o := observe(t, get("gamestate")); o.canvases != 2 || o.final.Rejected != 2 || o.final.Round != 2 || o.final.Phase != ecs.PhaseLobby ||
 		!o.states[[2]uint16{anim.MachineCelebrate, anim.StateCheer}] || !o.states[[2]uint16{anim.MachineCelebrate, anim.StateCelebDance}] {
-		t.Errorf("gamestate: rejected %d rounds %d phase %v, celebrate states seen %v", o.final.Rejected, o.final.Round, o.final.Phase, o.states)
+		t.Errorf("gamestate: canvases %d, rejected %d rounds %d phase %v, celebrate states seen %v", o.canvases, o.final.Rejected, o.final.Round, o.final.Phase, o.states)
 	}
 	if o := observe(t, get("walls")); !o.wallX || !o.corner {
 		t.Errorf("walls: wall contact %v, corner contact %v", o.wallX, o.corner)

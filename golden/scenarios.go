@@ -144,8 +144,8 @@ func churnScript(tick uint64, w *ecs.World, buf []ecs.Command) []ecs.Command {
 }
 
 // gameStateScript: a lone player tries to start a round (rejected on the orphan copy and
-// rolled back), friends join, the round starts, an invalid edge is refused, the
-// intermission switches state machines, and a second round begins.
+// rolled back), friends join, the round starts, an invalid edge is refused, two players
+// place canvases, the intermission switches state machines, and a second round begins.
 func gameStateScript(tick uint64, w *ecs.World, buf []ecs.Command) []ecs.Command {
 	gs := func(p ecs.Phase) ecs.Command { return ecs.Command{Kind: ecs.CmdGameState, Arg: uint32(p)} }
 	switch tick {
@@ -165,6 +165,10 @@ func gameStateScript(tick uint64, w *ecs.World, buf []ecs.Command) []ecs.Command
 		for id := ecs.NetID(1); id <= 8; id++ {
 			buf = append(buf, input(id, int8(id*15), -int8(id*10), ecs.ButtonRun))
 		}
+	case 100, 101: // two players hang an artwork each where they stand
+		art := ecs.Art{Width: 640, Height: 480}
+		art.Hash[0], art.Hash[1] = byte(tick), 0x5a
+		buf = append(buf, ecs.Command{Kind: ecs.CmdPlaceCanvas, Player: ecs.NetID(1 + tick%2), Art: art})
 	case 250:
 		buf = append(buf, gs(ecs.PhaseIntermission))
 	case 330:

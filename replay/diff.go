@@ -63,6 +63,7 @@ func DiffStates(recorded, computed *ecs.State) []FieldDiff {
 		out = append(out, FieldDiff{Component: "Globals", Field: "Rand",
 			Recorded: fmt.Sprintf("%x", recorded.Rand), Computed: fmt.Sprintf("%x", computed.Rand)})
 	}
+	out = append(out, diffCanvases(recorded.Canvases, computed.Canvases)...)
 	a, b := recorded.Records, computed.Records
 	for len(a) > 0 || len(b) > 0 {
 		switch {
@@ -79,6 +80,32 @@ func DiffStates(recorded, computed *ecs.State) []FieldDiff {
 				out = append(out, rep.diffs...)
 			}
 			a, b = a[1:], b[1:]
+		}
+	}
+	return out
+}
+
+// diffCanvases lists canvases that differ or exist on one side only (Entity 0,
+// Component "Canvas <id>").
+func diffCanvases(rec, comp []ecs.Canvas) []FieldDiff {
+	var out []FieldDiff
+	for len(rec) > 0 || len(comp) > 0 {
+		switch {
+		case len(comp) == 0 || (len(rec) > 0 && rec[0].ID < comp[0].ID):
+			out = append(out, FieldDiff{Component: fmt.Sprintf("Canvas %d", rec[0].ID), Field: "(canvas)", Recorded: "present", Computed: "absent"})
+			rec = rec[1:]
+		case len(rec) == 0 || comp[0].ID < rec[0].ID:
+			out = append(out, FieldDiff{Component: fmt.Sprintf("Canvas %d", comp[0].ID), Field: "(canvas)", Recorded: "absent", Computed: "present"})
+			comp = comp[1:]
+		default:
+			rep := &leafReporter{comp: fmt.Sprintf("Canvas %d", rec[0].ID)}
+			cmp.Equal(rec[0], comp[0], cmp.Reporter(rep))
+			for _, d := range rep.diffs {
+				d.Field = d.Component + "." + d.Field
+				d.Component = rep.comp
+				out = append(out, d)
+			}
+			rec, comp = rec[1:], comp[1:]
 		}
 	}
 	return out

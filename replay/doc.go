@@ -91,12 +91,13 @@
 // A command ([ecs.Command]) is a head byte and the fields it flags; a field that is zero
 // is omitted, and a flagged field must be nonzero:
 //
-//	head byte  bits 0-3 kind (1 input, 2 join, 3 leave, 4 game state; others are an
-//	           error), bit 4 Player present, bit 5 Input present, bit 6 Arg present,
-//	           bit 7 reserved (zero)
+//	head byte  bits 0-3 kind (1 input, 2 join, 3 leave, 4 game state, 5 place canvas;
+//	           others are an error), bit 4 Player present, bit 5 Input present,
+//	           bit 6 Arg present, bit 7 Art present
 //	uvarint    Player (1 .. 2^32-1), if bit 4
 //	4 bytes    Input: MoveX (int8), MoveY (int8), Buttons, Emote, if bit 5 (not all zero)
 //	uvarint    Arg (1 .. 2^32-1), if bit 6
+//	36 bytes   Art: SHA-256 [32]byte, width u16, height u16, if bit 7 (not all zero)
 //
 // A typical input command is 6 or 7 bytes before compression.
 package replay

@@ -280,17 +280,15 @@ func parseBlockHeader(b []byte) (blockHeader, error) {
 
 // Command head byte: kind in the low nibble, then presence bits.
 const (
-	cmdKindMask   = 0x0f
-	cmdHasPlayer  = 0x10
-	cmdHasInput   = 0x20
-	cmdHasArg     = 0x40
-	cmdReservedBt = 0x80
+	cmdKindMask  = 0x0f
+	cmdHasPlayer = 0x10
+	cmdHasInput  = 0x20
+	cmdHasArg    = 0x40
+	cmdHasArt    = 0x80 // followed by the art SHA-256 [32]byte, width u16, height u16
 )
 
 // knownCommand reports whether k is a command kind this format version defines.
-func knownCommand(k ecs.CommandKind) bool {
-	return k >= ecs.CmdInput && k <= ecs.CmdGameState
-}
+func knownCommand(k ecs.CommandKind) bool { return k.Valid() && k <= 15 }
 
 func validateCommands(cmds []ecs.Command, lim Limits) error {
 	if len(cmds) > lim.MaxCommandsPerTick {
@@ -318,6 +316,10 @@ func appendCommand(b []byte, c *ecs.Command) []byte {
 	if c.Arg != 0 {
 		head |= cmdHasArg
 	}
+	hasArt := !c.Art.IsZero()
+	if hasArt {
+		head |= cmdHasArt
+	}
 	b = append(b, head)
 	if c.Player != 0 {
 		b = binary.AppendUvarint(b, uint64(c.Player))
@@ -327,6 +329,11 @@ func appendCommand(b []byte, c *ecs.Command) []byte {
 	}
 	if c.Arg != 0 {
 		b = binary.AppendUvarint(b, uint64(c.Arg))
+	}
+	if hasArt {
+		b = append(b, c.Art.Hash[:]...)
+		b = binary.LittleEndian.AppendUint16(b, c.Art.Width)
+		b = binary.LittleEndian.AppendUint16(b, c.Art.Height)
 	}
 	return b
 }
@@ -534,9 +541,6 @@ func (p *parser) command() (ecs.Command, error) {
 	if p.err != nil {
 		return ecs.Command{}, p.err
 	}
-	if head&cmdReservedBt != 0 {
-		return ecs.Command{}, errorf(ErrMalformed, "reserved bit set in command head %#02x at byte %d", head, at)
-	}
 	c := ecs.Command{Kind: ecs.CommandKind(head & cmdKindMask)}
 	if !knownCommand(c.Kind) {
 		return ecs.Command{}, errorf(ErrUnknownCommand, "kind %d at byte %d", c.Kind, at)
@@ -554,6 +558,16 @@ func (p *parser) command() (ecs.Command, error) {
 	}
 	if head&cmdHasArg != 0 {
 		c.Arg = p.u32varint("arg")
+	}
+	if head&cmdHasArt != 0 {
+		if a := p.bytes(36); p.err == nil {
+			copy(c.Art.Hash[:], a)
+			c.Art.Width = binary.LittleEndian.Uint16(a[32:])
+			c.Art.Height = binary.LittleEndian.Uint16(a[34:])
+			if c.Art.IsZero() {
+				p.err = errorf(ErrMalformed, "command at byte %d flags an all-zero art reference", at)
+			}
+		}
 	}
 	return c, p.err
 }

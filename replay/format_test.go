@@ -156,7 +156,10 @@ var edgeCommands = []ecs.Command{
 	{Kind: ecs.CmdLeave, Player: 2000},
 	{Kind: ecs.CmdLeave, Player: 1 << 21},
 	{Kind: ecs.CmdGameState, Arg: 1},
-	{Kind: ecs.CmdGameState, Player: 5, Input: ecs.Input{Buttons: ecs.ButtonStop}, Arg: 7}, // every field set
+	{Kind: ecs.CmdGameState, Player: 5, Input: ecs.Input{Buttons: ecs.ButtonStop}, Arg: 7},
+	{Kind: ecs.CmdPlaceCanvas, Player: 9, Art: ecs.Art{Hash: [32]byte{1, 2, 3, 31: 0xff}, Width: 640, Height: 480}},
+	{Kind: ecs.CmdPlaceCanvas, Player: 5, Input: ecs.Input{Buttons: ecs.ButtonStop}, Arg: 7, // every field set
+		Art: ecs.Art{Hash: [32]byte{0xff}, Width: 1}},
 }
 
 func TestTickRecordRoundTrip(t *testing.T) {
@@ -242,9 +245,10 @@ func TestTickRecordErrors(t *testing.T) {
 		{"too many commands", rec([]byte{0, 4}, hash), 5, 5, ErrTooLarge},
 		{"count over bytes", rec([]byte{0, 3, 0x01}, hash[:1]), 5, 5, ErrMalformed},
 		{"unknown kind 0", rec([]byte{0, 1, 0x00}, hash), 5, 5, ErrUnknownCommand},
-		{"unknown kind 5", rec([]byte{0, 1, 0x05}, hash), 5, 5, ErrUnknownCommand},
+		{"unknown kind 6", rec([]byte{0, 1, 0x06}, hash), 5, 5, ErrUnknownCommand},
 		{"unknown kind 15", rec([]byte{0, 1, 0x0f}, hash), 5, 5, ErrUnknownCommand},
-		{"reserved bit", rec([]byte{0, 1, 0x81}, hash), 5, 5, ErrMalformed},
+		{"flagged zero art", rec([]byte{0, 1, 0x85}, make([]byte, 36), hash), 5, 5, ErrMalformed},
+		{"art runs past end", []byte{0, 1, 0x85, 1, 2, 3}, 5, 5, ErrMalformed},
 		{"flagged zero player", rec([]byte{0, 1, 0x11, 0}, hash), 5, 5, ErrMalformed},
 		{"player over uint32", rec([]byte{0, 1, 0x11, 0x80, 0x80, 0x80, 0x80, 0x10}, hash), 5, 5, ErrMalformed},
 		{"non-canonical player", rec([]byte{0, 1, 0x11, 0x81, 0x00}, hash), 5, 5, ErrMalformed},

@@ -310,7 +310,7 @@ func TestWriterErrors(t *testing.T) {
 	})
 	t.Run("unknown command kind", func(t *testing.T) {
 		w := newW(t)
-		for _, k := range []ecs.CommandKind{0, 5, 16, 255} {
+		for _, k := range []ecs.CommandKind{0, ecs.CmdLast + 1, 16, 255} {
 			if err := w.WriteTick(10, []ecs.Command{input, {Kind: k}}, 0); !errors.Is(err, ErrUnknownCommand) {
 				t.Fatalf("kind %d: err = %v", k, err)
 			}

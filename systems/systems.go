@@ -9,7 +9,7 @@ import (
 
 // SimVersion identifies the simulation rules. Bump it whenever a change to a system
 // changes the state a step produces: replays record it and refuse to verify across it.
-const SimVersion = 1
+const SimVersion = 2 // 2: canvases and CmdPlaceCanvas; state hash SSH2
 
 // Config holds the tunables of the fixed-step pipeline. Speeds are mm/s, accelerations
 // mm/s².
@@ -65,13 +65,21 @@ type Rejection struct {
 	Reason   string
 }
 
+// Placed reports a canvas placed by a CmdPlaceCanvas.
+type Placed struct {
+	Player ecs.NetID
+	Canvas ecs.CanvasID
+	Art    ecs.Art
+}
+
 // Result is what one step did besides changing the world. Its slices are reused by the
 // next step of the same [Sim].
 type Result struct {
 	Joined   []Joined
 	Left     []ecs.NetID
 	Rejected []Rejection
-	Ignored  int // commands naming a player that does not exist, or an unknown kind
+	Placed   []Placed
+	Ignored  int // commands naming a player that does not exist, an unknown kind, bad art
 }
 
 // Sim runs the fixed-step pipeline on a world. One Sim steps one world from one
@@ -105,6 +113,7 @@ func (s *Sim) Step(w *ecs.World, cmds []ecs.Command) *Result {
 	s.res.Joined = s.res.Joined[:0]
 	s.res.Left = s.res.Left[:0]
 	s.res.Rejected = s.res.Rejected[:0]
+	s.res.Placed = s.res.Placed[:0]
 	s.res.Ignored = 0
 	for i := range cmds {
 		s.apply(w, &cmds[i])
@@ -150,6 +159,19 @@ func (s *Sim) apply(w *ecs.World, c *ecs.Command) {
 		if err := s.Transition(w, ecs.Phase(c.Arg)); err != nil {
 			s.res.Rejected = append(s.res.Rejected, Rejection{From: from, To: ecs.Phase(c.Arg), Reason: err.Error()})
 		}
+	case ecs.CmdPlaceCanvas:
+		// The canvas stands where its uploader stands, facing the same way.
+		e, ok := w.Entity(c.Player)
+		if !ok {
+			s.res.Ignored++
+			return
+		}
+		id, err := w.PlaceCanvas(c.Player, *ecs.Get[ecs.Position](w, e, w.C.Pos), *ecs.Get[ecs.Heading](w, e, w.C.Heading), c.Art)
+		if err != nil {
+			s.res.Ignored++
+			return
+		}
+		s.res.Placed = append(s.res.Placed, Placed{Player: c.Player, Canvas: id, Art: c.Art})
 	default:
 		s.res.Ignored++
 	}

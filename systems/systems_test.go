@@ -298,3 +298,22 @@ func FuzzParseTuning(f *testing.F) {
 		}
 	})
 }
+
+func TestPlaceCanvas(t *testing.T) {
+	w, s := newTest(t, 4)
+	id := player(w, s, ecs.Position{X: 5_000_000, Y: 7_000_000})
+	art := ecs.Art{Width: 320, Height: 200}
+	art.Hash[3] = 9
+	res := s.Step(w, []ecs.Command{
+		{Kind: ecs.CmdPlaceCanvas, Player: id, Art: art},
+		{Kind: ecs.CmdPlaceCanvas, Player: 99, Art: art},                          // no such player
+		{Kind: ecs.CmdPlaceCanvas, Player: id, Art: ecs.Art{Width: 1, Height: 1}}, // no hash
+	})
+	if len(res.Placed) != 1 || res.Placed[0].Canvas != 1 || res.Ignored != 2 {
+		t.Fatalf("placed %+v, ignored %d", res.Placed, res.Ignored)
+	}
+	c := w.Canvases()[0]
+	if c.Owner != id || c.Pos != (ecs.Position{X: 5_000_000, Y: 7_000_000}) || c.Art != art || c.Placed != 0 {
+		t.Errorf("canvas %+v", c)
+	}
+}
