@@ -214,9 +214,9 @@ func newHost(tr Transport, cfg Config, server bool) (*Host, error) {
 		byAddr:   make(map[netip.AddrPort]*Peer),
 		sendBuf:  make([]byte, 0, wire.MaximumMTU),
 		cmdc:     make(chan hostCmd, 256),
-		inc:      make(chan *datagram, datagramQueue),
-		free:     make(chan *datagram, datagramQueue),
-		events:   make(chan Event, eventChanSize),
+		inc:      make(chan *datagram, queueSize(cfg.MaxPeers, 2, datagramQueueMin, datagramQueue)),
+		free:     make(chan *datagram, queueSize(cfg.MaxPeers, 2, datagramQueueMin, datagramQueue)),
+		events:   make(chan Event, queueSize(cfg.MaxPeers, 16, eventChanSize, eventChanMax)),
 		done:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 		readDone: make(chan struct{}),
@@ -224,7 +224,7 @@ func newHost(tr Transport, cfg Config, server bool) (*Host, error) {
 	if ap, ok := tr.(addrPortTransport); ok {
 		h.ap = ap
 	}
-	for range datagramQueue {
+	for range cap(h.free) {
 		h.free <- &datagram{buf: make([]byte, maxDatagram+1)}
 	}
 	h.updateTime()
@@ -461,7 +461,7 @@ func (h *Host) loop() {
 			h.updateTime()
 			h.handleDatagram(d)
 		drainIn:
-			for range datagramQueue {
+			for range cap(h.inc) {
 				select {
 				case d = <-h.inc:
 					h.handleDatagram(d)
@@ -484,21 +484,45 @@ func (h *Host) loop() {
 			}
 			h.flush()
 		case out <- next:
-			h.evq[h.evHead] = Event{}
-			h.evHead++
-			if next.Type == EventReceive && next.Peer != nil {
-				next.Peer.totalWaitingData -= len(next.Packet)
-			}
-			if h.evHead == len(h.evq) {
-				h.evq = h.evq[:0]
-				h.evHead = 0
-			}
+			h.popEvent(next)
 		case <-tick.C:
 			h.updateTime()
 			h.flush()
 		}
+		h.pumpEvents()
 	}
 }
+
+// popEvent drops the head of the event queue after it was handed to Service.
+func (h *Host) popEvent(ev Event) {
+	h.evq[h.evHead] = Event{}
+	h.evHead++
+	if ev.Type == EventReceive && ev.Peer != nil {
+		ev.Peer.totalWaitingData -= len(ev.Packet)
+	}
+	if h.evHead == len(h.evq) {
+		h.evq = h.evq[:0]
+		h.evHead = 0
+	}
+}
+
+// pumpEvents hands queued events to Service as far as the channel takes them without
+// blocking. Without it, one event moved per loop iteration: a consumer polling with
+// Service(0) once per tick saw an empty channel while hundreds of events waited, and
+// fell further behind every tick.
+func (h *Host) pumpEvents() {
+	for h.evHead < len(h.evq) {
+		select {
+		case h.events <- h.evq[h.evHead]:
+			h.popEvent(h.evq[h.evHead])
+		default:
+			return
+		}
+	}
+}
+
+// queueSize scales a queue with the peer limit: peers·per, clamped to [lo, hi].
+func queueSize(peers, per, lo, hi int) int { return min(max(peers*per, lo), hi) }
 
 func (h *Host) handleDatagram(d *datagram) {
 	n := d.n

@@ -206,8 +206,10 @@ const (
 	headerSizeWithTime       = 4
 	fragmentHeaderSize       = 24
 	maxDatagram              = wire.MaximumMTU
-	datagramQueue            = 128
-	eventChanSize            = 64
+	datagramQueue            = 1024 // most receive buffers a host keeps (scaled by MaxPeers)
+	datagramQueueMin         = 16
+	eventChanSize            = 64    // fewest events a host buffers for Service
+	eventChanMax             = 32768 // most (scaled by MaxPeers)
 	defaultHostMTU           = 1392
 	defaultPingInterval      = 500 * time.Millisecond
 	defaultTimeoutLimit      = 32

@@ -1,0 +1,94 @@
+package bots_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/net/bots"
+	"github.com/shardsim/shardsim/net/server"
+	"github.com/shardsim/shardsim/shard"
+	"github.com/shardsim/shardsim/systems"
+)
+
+var key = []byte("0123456789abcdef0123456789abcdef")
+
+func startLive(t *testing.T) *shard.Live {
+	t.Helper()
+	live, err := shard.StartLive(shard.LiveConfig{
+		Addr: "127.0.0.1:0", World: ecs.Config{Seed: 1, Rate: 30}, Systems: systems.DefaultConfig(),
+		Entities: 50, Server: server.Config{Key: key},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- live.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return live
+}
+
+func TestRun(t *testing.T) {
+	live := startLive(t)
+	var progress atomic.Int64
+	cfg := bots.Config{
+		Server: live.Addr().String(), Key: key, Clients: 20, Duration: 3 * time.Second, Ramp: time.Second, Seed: 5,
+		Progress: func(p bots.Progress) {
+			progress.Add(1)
+			t.Logf("%+v", p)
+		},
+	}
+	r, err := bots.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", r)
+	if r.Connected != 20 || r.Failed != 0 || r.Ended != 0 {
+		t.Errorf("connected %d, failed %d (%v), ended %d (%v)", r.Connected, r.Failed, r.Failures, r.Ended, r.EndReason)
+	}
+	if r.Snapshots == 0 || r.Applied == 0 || r.Bad != 0 || r.Delivery <= 0 || r.Delivery > 1 || r.SnapshotsPerSec.Min <= 0 {
+		t.Errorf("snapshots: %+v", r)
+	}
+	if r.DownBytesPerSec.Min <= 0 || r.UpBytesPerSec.Min <= 0 || r.RTTP99 < r.RTTP50 {
+		t.Errorf("bytes or rtt: %+v", r)
+	}
+	if progress.Load() == 0 {
+		t.Error("no progress report")
+	}
+	if st := live.Stats().Server; st.Admitted != 20 {
+		t.Errorf("server admitted %d", st.Admitted)
+	}
+
+	// With the wrong key every bot is kicked, and the report says why.
+	cfg.Key, cfg.Clients, cfg.Duration, cfg.Ramp, cfg.Progress = []byte("the wrong key, but long enough.."), 3, time.Second, 0, nil
+	r, err = bots.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Connected != 0 || r.Failed != 3 || len(r.Failures) != 1 || r.Failures[0] != (bots.Failure{Reason: "kicked: bad token", Count: 3}) {
+		t.Errorf("wrong key: %+v", r)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	for _, cfg := range []bots.Config{
+		{Server: "127.0.0.1:1", Key: key, Clients: 0, Duration: time.Second},
+		{Server: "127.0.0.1:1", Key: key, Clients: 1},
+		{Server: "127.0.0.1:1", Key: key, Clients: 1, Duration: time.Second, Ramp: 2 * time.Second},
+		{Server: "127.0.0.1:1", Key: key[:8], Clients: 1, Duration: time.Second},
+		{Key: key, Clients: 1, Duration: time.Second},
+	} {
+		if _, err := bots.Run(context.Background(), cfg); !errors.Is(err, bots.ErrConfig) {
+			t.Errorf("%+v: err = %v, want ErrConfig", cfg, err)
+		}
+	}
+}

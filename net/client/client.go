@@ -1,0 +1,499 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/net/enet"
+	"github.com/shardsim/shardsim/net/game"
+	"github.com/shardsim/shardsim/net/godot"
+)
+
+// Godot 3 channels (networked_multiplayer_enet.h: SYSCH_CONFIG, SYSCH_RELIABLE,
+// SYSCH_UNRELIABLE).
+const (
+	chanSystem     = 0
+	chanReliable   = 1
+	chanUnreliable = 2
+	numChannels    = 3
+)
+
+// Defaults of [Options].
+const (
+	DefaultRedundancy        = 4
+	DefaultDialTimeout       = 10 * time.Second
+	DefaultDisconnectTimeout = time.Second
+)
+
+// Options configures [Dial]. The zero value is usable.
+type Options struct {
+	// ID is the Godot unique id sent as the ENet connect data: >= 2 and < 2^31.
+	// 0 draws one at random from that range, as Godot does.
+	ID uint32
+	// Transport is the datagram socket to use; the client owns it and closes it on
+	// Close (or when Dial fails). nil opens a UDP socket on LocalAddr.
+	Transport enet.Transport
+	// LocalAddr is the UDP address to bind when Transport is nil (default any port).
+	LocalAddr string
+	// ENet configures the client's ENet host. MaxPeers and MaxChannels are set by the
+	// client (1 and 3); the other fields keep enet's defaults when zero.
+	ENet enet.Config
+	// Redundancy is how many of the most recent inputs each Input message repeats,
+	// 1..game.MaxInputs (default DefaultRedundancy).
+	Redundancy int
+	// DialTimeout bounds Dial when ctx has no deadline (default DefaultDialTimeout).
+	DialTimeout time.Duration
+	// DisconnectTimeout is how long Close waits for the server to acknowledge the
+	// disconnect (default DefaultDisconnectTimeout).
+	DisconnectTimeout time.Duration
+	// OnSnapshot, when set, is called on the client's goroutine after each snapshot
+	// is applied, with the resulting table and the snapshot's header. t is valid only
+	// during the call; fn must not block or call [Client.Table].
+	OnSnapshot func(t *game.Table, h game.SnapshotHeader)
+}
+
+// Stats are a client's counters.
+type Stats struct {
+	// Snapshots counts snapshot messages received; Applied those decoded into the
+	// table. The others were Stale (duplicate or older than every table kept),
+	// NoBaseline (delta against a table not held) or Bad (did not decode; HashMismatch
+	// of them decoded to a table whose hash differs from the one the server sent).
+	Snapshots, Applied, Stale, NoBaseline, Bad, HashMismatch uint64
+	// FirstID and LastID are the oldest and newest snapshot ids received (0: none).
+	FirstID, LastID uint32
+	// Inputs counts Input messages sent.
+	Inputs uint64
+	// Ignored counts packets that carried no game message for the client (system
+	// channel, other Godot commands, unknown message types, other senders).
+	Ignored uint64
+	// BytesIn/Out and PacketsIn/Out are the ENet host's datagram counters.
+	BytesIn, BytesOut     uint64
+	PacketsIn, PacketsOut uint64
+	// RTT is the smoothed round-trip time of the ENet connection.
+	RTT time.Duration
+	// Welcomed is when the Welcome arrived; Ended when the session ended (zero while
+	// it runs).
+	Welcomed, Ended time.Time
+}
+
+// Expected returns how many snapshots the server sent between the first and the newest
+// one received: the span of snapshot ids seen.
+func (s Stats) Expected() uint64 {
+	if s.FirstID == 0 {
+		return 0
+	}
+	return uint64(s.LastID-s.FirstID) + 1
+}
+
+// Loss returns the fraction of snapshots lost among those Expected (0 with none).
+func (s Stats) Loss() float64 {
+	e := s.Expected()
+	if e == 0 {
+		return 0
+	}
+	return 1 - float64(min(s.Snapshots, e))/float64(e)
+}
+
+// Client is a connected game client. Its methods are safe from any goroutine.
+type Client struct {
+	host    *enet.Host
+	peer    *enet.Peer
+	id      uint32
+	token   []byte
+	opt     Options
+	input   atomic.Uint32 // ecs.Input packed by packInput
+	quit    chan struct{}
+	done    chan struct{}
+	ready   chan struct{} // closed on Welcome or on an error before it
+	welcome game.WelcomeMsg
+
+	closeOnce sync.Once
+
+	mu     sync.Mutex // guards dec, st and err
+	dec    *game.Decoder
+	st     Stats
+	err    error
+	ready0 bool
+
+	// Owned by the client goroutine.
+	seq     uint32
+	hist    [game.MaxInputs]game.SeqInput
+	msg     game.InputMsg
+	scratch []byte
+	out     []byte
+}
+
+// Dial connects to the shard at addr (host:port) with the connect token and returns
+// once the server welcomed the client. It fails with a [*KickError] if the server
+// kicked it (bad or expired token...), [ErrTimeout] if ctx's deadline (or
+// Options.DialTimeout) passed first, [ErrRefused] if the server dropped the connection
+// without a Kick, or ctx.Err() if ctx was cancelled.
+func Dial(ctx context.Context, addr string, token string, opt Options) (*Client, error) {
+	if opt.ID == 0 {
+		opt.ID = 2 + rand.Uint32N(1<<31-2)
+	}
+	if err := godot.CheckClientID(opt.ID); err != nil {
+		return nil, fmt.Errorf("%w: id %d: %w", ErrBadOptions, opt.ID, err)
+	}
+	if opt.Redundancy == 0 {
+		opt.Redundancy = DefaultRedundancy
+	}
+	if opt.Redundancy < 1 || opt.Redundancy > game.MaxInputs {
+		return nil, fmt.Errorf("%w: redundancy %d not in [1, %d]", ErrBadOptions, opt.Redundancy, game.MaxInputs)
+	}
+	if len(token) == 0 {
+		return nil, fmt.Errorf("%w: empty token", ErrBadOptions) // Godot refuses to send empty bytes
+	}
+	if opt.DialTimeout <= 0 {
+		opt.DialTimeout = DefaultDialTimeout
+	}
+	if opt.DisconnectTimeout <= 0 {
+		opt.DisconnectTimeout = DefaultDisconnectTimeout
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opt.DialTimeout)
+		defer cancel()
+	}
+	raddr, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	tr := opt.Transport
+	if tr == nil {
+		var laddr *net.UDPAddr
+		if opt.LocalAddr != "" {
+			if laddr, err = net.ResolveUDPAddr("udp", opt.LocalAddr); err != nil {
+				return nil, fmt.Errorf("client: %w", err)
+			}
+		}
+		network := "udp"
+		if raddr.IP.To4() != nil {
+			network = "udp4"
+		}
+		conn, err := net.ListenUDP(network, laddr)
+		if err != nil {
+			return nil, fmt.Errorf("client: %w", err)
+		}
+		tr = conn
+	}
+	cfg := opt.ENet
+	cfg.MaxPeers, cfg.MaxChannels = 1, numChannels
+	host, err := enet.NewClient(tr, cfg)
+	if err != nil {
+		tr.Close()
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	peer, err := host.Connect(raddr, numChannels, opt.ID)
+	if err != nil {
+		host.Close()
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	c := &Client{
+		host: host, peer: peer, id: opt.ID, token: []byte(token), opt: opt,
+		quit: make(chan struct{}), done: make(chan struct{}), ready: make(chan struct{}),
+		dec: game.NewDecoder(),
+	}
+	go c.run()
+	select {
+	case <-c.ready:
+		if err := c.Err(); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return c, nil
+	case <-ctx.Done():
+		err := ctx.Err()
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w waiting for the welcome from %s: %w", ErrTimeout, addr, err)
+		}
+		c.Close()
+		return nil, err
+	}
+}
+
+// ID returns the client's Godot unique id.
+func (c *Client) ID() uint32 { return c.id }
+
+// Welcome returns the server's Welcome: the client's NetID, the rates, the arena and
+// the failover addresses.
+func (c *Client) Welcome() game.WelcomeMsg { return c.welcome }
+
+// SetInput sets the input sent from the next tick on.
+func (c *Client) SetInput(in ecs.Input) { c.input.Store(packInput(in)) }
+
+// Input returns the current input.
+func (c *Client) Input() ecs.Input { return unpackInput(c.input.Load()) }
+
+// Table calls fn with the client's newest table (nil before the first snapshot) while
+// the client holds its lock: fn must not keep t, block or call other methods of c.
+func (c *Client) Table(fn func(t *game.Table)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fn(c.dec.Newest())
+}
+
+// Stats returns the client's counters.
+func (c *Client) Stats() Stats {
+	c.mu.Lock()
+	st := c.st
+	c.mu.Unlock()
+	hs := c.host.Stats()
+	st.BytesIn, st.BytesOut, st.PacketsIn, st.PacketsOut = hs.BytesIn, hs.BytesOut, hs.PacketsIn, hs.PacketsOut
+	st.RTT = c.peer.RTT()
+	return st
+}
+
+// Done is closed when the session has ended: closed, kicked or disconnected.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err returns why the session ended ([*KickError], [ErrDisconnected], [ErrClosed]...),
+// or nil while it runs.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Close disconnects from the server (waiting up to Options.DisconnectTimeout for its
+// acknowledgement), stops the client's goroutine and closes the transport. It returns
+// nil; later calls do nothing.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() { close(c.quit) })
+	<-c.done
+	return nil
+}
+
+// fail records the end of the session (the first reason wins) and releases Dial.
+func (c *Client) fail(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+		c.st.Ended = time.Now()
+	}
+	wasReady := c.ready0
+	c.ready0 = true
+	c.mu.Unlock()
+	if !wasReady {
+		close(c.ready)
+	}
+}
+
+func (c *Client) run() {
+	defer close(c.done)
+	defer c.host.Close()
+	var (
+		period    time.Duration // input period once welcomed
+		nextInput time.Time
+		connected bool
+	)
+	const idle = 50 * time.Millisecond
+	for {
+		select {
+		case <-c.quit:
+			c.fail(ErrClosed)
+			if connected {
+				c.disconnect()
+			}
+			return
+		default:
+		}
+		wait := idle
+		if period > 0 {
+			wait = time.Until(nextInput)
+		}
+		ev, err := c.host.Service(wait)
+		if err != nil {
+			c.fail(fmt.Errorf("%w: %w", ErrDisconnected, err))
+			return
+		}
+		switch ev.Type {
+		case enet.EventConnect:
+			connected = true
+			c.out = godot.AppendFrame3(c.out[:0], c.id, godot.ServerID, nil)
+			c.out = godot.AppendRaw3(c.out, c.token)
+			if err := c.peer.Send(chanReliable, c.out, enet.Reliable); err != nil {
+				c.fail(fmt.Errorf("%w: sending the token: %w", ErrRefused, err))
+				return
+			}
+		case enet.EventDisconnect:
+			switch {
+			case !connected:
+				c.fail(fmt.Errorf("%w: no answer to the ENet connect", ErrRefused))
+			case period == 0 && ev.Data != 0:
+				c.fail(&KickError{Reason: game.Reason(ev.Data), Text: "disconnected before welcome"})
+			case period == 0:
+				c.fail(fmt.Errorf("%w: disconnected before welcome", ErrRefused))
+			default:
+				c.fail(fmt.Errorf("%w (data %d)", ErrDisconnected, ev.Data))
+			}
+			return
+		case enet.EventReceive:
+			if p := c.receive(ev.Channel, ev.Packet); p > 0 && period == 0 {
+				period = p
+				nextInput = time.Now()
+			}
+		}
+		if period > 0 {
+			if now := time.Now(); !now.Before(nextInput) {
+				c.sendInput()
+				nextInput = nextInput.Add(period)
+				if nextInput.Before(now) {
+					nextInput = now.Add(period) // fell behind: no burst
+				}
+			}
+		}
+	}
+}
+
+// disconnect disconnects gracefully, waiting a bounded time for the acknowledgement.
+func (c *Client) disconnect() {
+	if c.peer.Disconnect(0) != nil {
+		return
+	}
+	deadline := time.Now().Add(c.opt.DisconnectTimeout)
+	for {
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return
+		}
+		ev, err := c.host.Service(wait)
+		if err != nil || ev.Type == enet.EventDisconnect {
+			return
+		}
+	}
+}
+
+// receive handles one packet and returns the input period if it was the Welcome.
+func (c *Client) receive(ch uint8, pkt []byte) time.Duration {
+	if ch == chanSystem {
+		c.ignored() // peer join/leave notices of the Godot server
+		return 0
+	}
+	f, err := godot.ParseFrame3(pkt)
+	if err != nil || f.Src != godot.ServerID {
+		c.ignored()
+		return 0
+	}
+	data, err := godot.ParseRaw3(f.Payload)
+	if err != nil {
+		c.ignored() // an RPC or path command: not for this client
+		return 0
+	}
+	t, err := game.PeekType(data)
+	if err != nil {
+		c.ignored()
+		return 0
+	}
+	switch t {
+	case game.TypeSnapshot:
+		c.snapshot(data)
+	case game.TypeWelcome:
+		w, err := game.ParseWelcome(data)
+		if err != nil || c.welcomed() {
+			c.ignored()
+			return 0
+		}
+		w.Shadows = append([]string(nil), w.Shadows...)
+		c.welcome = w
+		c.mu.Lock()
+		c.st.Welcomed = time.Now()
+		wasReady := c.ready0
+		c.ready0 = true
+		c.mu.Unlock()
+		if !wasReady {
+			close(c.ready)
+		}
+		return time.Second / time.Duration(w.TickRate)
+	case game.TypeKick:
+		k, err := game.ParseKick(data)
+		if err != nil {
+			k = game.NoticeMsg{Code: game.ReasonUnspecified, Text: "malformed kick"}
+		}
+		c.fail(&KickError{Reason: k.Code, Text: k.Text})
+	default:
+		c.ignored() // Error notices and anything newer
+	}
+	return 0
+}
+
+func (c *Client) welcomed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.st.Welcomed.IsZero()
+}
+
+func (c *Client) ignored() {
+	c.mu.Lock()
+	c.st.Ignored++
+	c.mu.Unlock()
+}
+
+func (c *Client) snapshot(msg []byte) {
+	h, _, herr := game.ParseSnapshotHeader(msg)
+	c.mu.Lock()
+	st := &c.st
+	st.Snapshots++
+	if herr == nil {
+		if st.FirstID == 0 || int32(h.ID-st.FirstID) < 0 {
+			st.FirstID = h.ID
+		}
+		if st.LastID == 0 || int32(h.ID-st.LastID) > 0 {
+			st.LastID = h.ID
+		}
+	}
+	t, err := c.dec.Apply(msg)
+	switch {
+	case err == nil:
+		st.Applied++
+	case errors.Is(err, game.ErrDuplicate), errors.Is(err, game.ErrStale):
+		st.Stale++
+	case errors.Is(err, game.ErrBaselineMissing):
+		st.NoBaseline++
+	case errors.Is(err, game.ErrHashMismatch):
+		st.HashMismatch++
+		st.Bad++
+	default:
+		st.Bad++
+	}
+	c.mu.Unlock()
+	if err == nil && c.opt.OnSnapshot != nil {
+		c.opt.OnSnapshot(t, h)
+	}
+}
+
+func (c *Client) sendInput() {
+	in := c.Input()
+	c.seq++
+	copy(c.hist[1:], c.hist[:len(c.hist)-1])
+	c.hist[0] = game.SeqInput{Seq: c.seq, In: in}
+	c.mu.Lock()
+	c.msg.Ack = c.dec.Ack()
+	c.mu.Unlock()
+	c.msg.N = min(int(c.seq), c.opt.Redundancy)
+	copy(c.msg.Inputs[:c.msg.N], c.hist[:c.msg.N])
+	c.scratch = game.AppendInput(c.scratch[:0], &c.msg)
+	c.out = godot.AppendFrame3(c.out[:0], c.id, godot.ServerID, nil)
+	c.out = godot.AppendRaw3(c.out, c.scratch)
+	// Godot 3's TRANSFER_MODE_UNRELIABLE: channel 2, unsequenced.
+	if c.peer.Send(chanUnreliable, c.out, enet.Unsequenced) == nil {
+		c.mu.Lock()
+		c.st.Inputs++
+		c.mu.Unlock()
+	}
+}
+
+func packInput(in ecs.Input) uint32 {
+	return uint32(uint8(in.MoveX)) | uint32(uint8(in.MoveY))<<8 | uint32(in.Buttons)<<16 | uint32(in.Emote)<<24
+}
+
+func unpackInput(v uint32) ecs.Input {
+	return ecs.Input{MoveX: int8(v), MoveY: int8(v >> 8), Buttons: uint8(v >> 16), Emote: uint8(v >> 24)}
+}

@@ -1,0 +1,22 @@
+// Package client is a Go game client for a shardsim shard that speaks exactly what a
+// stock Godot 3.2 client speaks: an ENet connection with 3 channels whose connect data
+// is the client's Godot unique id (>= 2), Godot 3 framing on channels 1 and 2
+// (package godot), and the game protocol of package game in raw-bytes payloads.
+//
+// [Dial] connects, sends the connect token as the first raw message on the reliable
+// channel (the token's text bytes, as the Godot client's send_bytes does) and returns
+// once the server's Welcome arrived, or with an error that says why not: a [*KickError]
+// (matching [ErrKicked]) with the server's [game.Reason], [ErrTimeout] or [ErrRefused].
+//
+// A [Client] then runs on one goroutine that services its ENet host: it applies every
+// snapshot to its entity table with a [game.Decoder], and once per server tick (the rate
+// announced in the Welcome) sends an Input message carrying its newest snapshot ack and
+// its last few inputs with sequence numbers, unreliably, as Godot's
+// TRANSFER_MODE_UNRELIABLE does. [Client.SetInput] changes the input, [Client.Table]
+// reads the table, [Client.Stats] gives the counters (snapshots, bytes, RTT, loss) and
+// [Client.Close] disconnects. [Client.Done] and [Client.Err] report a session that the
+// server ended (a kick or a disconnect).
+//
+// The transport is a UDP socket by default, or any [enet.Transport] given in
+// [Options.Transport], such as a conn of package enettest's in-memory network.
+package client
