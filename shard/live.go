@@ -133,7 +133,6 @@ func (l *Live) Run(ctx context.Context) error {
 		case <-timer.C:
 		}
 		start := time.Now()
-		overrun := start.Sub(next) > period
 		cmds = append(cmds[:0], carry...)
 		carry = carry[:0]
 		cmds = l.srv.Poll(cmds)
@@ -160,17 +159,21 @@ func (l *Live) Run(ctx context.Context) error {
 		}
 		l.mu.Lock()
 		l.st.Tick, l.st.Hash, l.st.Entities, l.st.LastStep = l.w.G.Tick, hash, l.w.Len(), work
-		if overrun {
-			l.st.Overruns++
-		}
 		if snapID != 0 {
 			l.st.SnapshotID, l.st.FrameHash = snapID, frameHash
 		}
 		l.mu.Unlock()
 
 		next = next.Add(period)
-		if now := time.Now(); next.Before(now.Add(-period)) {
-			next = now // fell far behind: do not try to catch up with a burst of ticks
+		if now := time.Now(); next.Before(now) {
+			// The tick's work ran past the next tick's start: an overrun. Far behind, do
+			// not try to catch up with a burst of ticks.
+			l.mu.Lock()
+			l.st.Overruns++
+			l.mu.Unlock()
+			if next.Before(now.Add(-period)) {
+				next = now
+			}
 		}
 		timer.Reset(time.Until(next))
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -52,6 +53,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	shadows := fs.String("shadows", "", "comma-separated failover addresses announced to clients")
 	record := fs.String("record", "", "record the session as a replay to this file")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	loadKey := keyFlag(fs)
 	if code := parseFlags(fs, args, 0); code >= 0 {
 		return code
@@ -97,6 +99,19 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		defer f.Close()
 		cfg.Record = f
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	live, err := shard.StartLive(cfg)
 	if err != nil {
