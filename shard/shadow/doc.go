@@ -41,7 +41,9 @@
 // least Timeout/2 or has disconnected, or at once if a [HandOver] named the sender; it
 // then keeps its world if it is at the Promote's tick and in sync (the new primary's
 // ticks continue it, verified by hash), and otherwise resyncs from the new primary's
-// keyframe. Because the lower ranks wait at least one Timeout longer than the
+// keyframe, sent as soon as its Hello arrives (the new shard does not wait for its
+// shadows, so a follower whose Hello lands after the first promoted tick counts a gap
+// and resyncs there). Because the lower ranks wait at least one Timeout longer than the
 // announcement needs, two shadows that both see the primary die do not both promote.
 // The rule has no quorum: a network partition that hides a live primary from its
 // shadows can still produce two primaries.

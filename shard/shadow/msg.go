@@ -13,8 +13,10 @@ import (
 //
 //	Hello     1 | version u8 | rank u8 | client addr
 //	Keyframe  2 | tick u64 | tuning: u8 len + bytes | raw len u32 | zstd len u32 + bytes
-//	Tick      3 | tick u64 | hash u64 | n u32 | n × command (13 bytes:
-//	              kind u8, player u32, moveX i8, moveY i8, buttons u8, emote u8, arg u32)
+//	Tick      3 | tick u64 | hash u64 | n u32 | n × command (49 bytes:
+//	              kind u8, player u32, moveX i8, moveY i8, buttons u8, emote u8, arg u32,
+//	              art SHA-256 [32]byte, art width u16, art height u16; art zero unless
+//	              the kind is CmdPlaceCanvas)
 //	Heartbeat 4 | tick u64
 //	Roster    5 | n u8 | n × (rank u8 | client addr | sync addr)
 //	HandOver  6 | tick u64 | rank u8
@@ -64,7 +66,7 @@ const (
 	MaxCommands = 1 << 20 // commands in one Tick
 	MaxSnapshot = 1 << 28 // decompressed keyframe snapshot bytes
 	MaxRoster   = 64      // entries in a Roster
-	CommandSize = 13      // encoded size of one command
+	CommandSize = 49      // encoded size of one command
 	maxTuning   = 255     // encoded tuning bytes (u8 length)
 	maxAddr     = 255     // address bytes (u8 length)
 	maxZstd     = 1 << 28 // compressed keyframe bytes
@@ -185,12 +187,14 @@ func (m *Keyframe) Append(b []byte) []byte {
 	return append(b, m.Zstd...)
 }
 
-// AppendCommand appends the 13-byte encoding of c.
+// AppendCommand appends the CommandSize-byte encoding of c.
 func AppendCommand(b []byte, c *ecs.Command) []byte {
 	b = append(b, byte(c.Kind))
 	b = appendU32(b, uint32(c.Player))
 	b = append(b, uint8(c.Input.MoveX), uint8(c.Input.MoveY), c.Input.Buttons, c.Input.Emote)
-	return appendU32(b, c.Arg)
+	b = appendU32(b, c.Arg)
+	b = append(b, c.Art.Hash[:]...)
+	return append(b, byte(c.Art.Width), byte(c.Art.Width>>8), byte(c.Art.Height), byte(c.Art.Height>>8))
 }
 
 // Append implements [Message]. It does not allocate when b has room.
@@ -382,12 +386,16 @@ func ParseTick(b []byte, cmds []ecs.Command) (Tick, int, error) {
 	cmds = cmds[:0]
 	for range cnt {
 		c := r.bytes(CommandSize, "command")
-		cmds = append(cmds, ecs.Command{
+		cmd := ecs.Command{
 			Kind:   ecs.CommandKind(c[0]),
 			Player: ecs.NetID(binary.LittleEndian.Uint32(c[1:])),
 			Input:  ecs.Input{MoveX: int8(c[5]), MoveY: int8(c[6]), Buttons: c[7], Emote: c[8]},
 			Arg:    binary.LittleEndian.Uint32(c[9:]),
-		})
+		}
+		copy(cmd.Art.Hash[:], c[13:45])
+		cmd.Art.Width = binary.LittleEndian.Uint16(c[45:])
+		cmd.Art.Height = binary.LittleEndian.Uint16(c[47:])
+		cmds = append(cmds, cmd)
 	}
 	m.Cmds = cmds
 	n, err := r.finish()

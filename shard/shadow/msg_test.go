@@ -42,6 +42,7 @@ func sampleMessages(t testing.TB) []Message {
 			{Kind: ecs.CmdJoin, Arg: 0xffffffff},
 			{Kind: ecs.CmdLeave, Player: 1 << 20},
 			{Kind: ecs.CmdGameState, Arg: 1},
+			{Kind: ecs.CmdPlaceCanvas, Player: 3, Art: ecs.Art{Hash: [32]byte{1, 31: 9}, Width: 640, Height: 0x1234}},
 		}},
 		&Tick{Tick: 1},
 		&Heartbeat{Tick: 99},

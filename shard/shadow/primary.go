@@ -401,9 +401,9 @@ func (p *Primary) sendRoster() {
 
 // Recipients of broadcast.
 const (
-	toAll          = iota // every shadow that said Hello
-	toAllKey              // the same, and the message is a keyframe: mark them synced
-	toUnsyncedKey         // only those without a keyframe yet, marking them synced
+	toAll         = iota // every shadow that said Hello
+	toAllKey             // the same, and the message is a keyframe: mark them synced
+	toUnsyncedKey        // only those without a keyframe yet, marking them synced
 )
 
 // broadcast sends msg to the shadows selected by to and returns how many it sent to.

@@ -62,6 +62,7 @@ type testPrimary struct {
 	conn   *killConn
 	cancel context.CancelFunc
 	done   chan error
+	once   sync.Once
 
 	mu     sync.Mutex
 	hashes map[uint64]uint64
@@ -83,8 +84,10 @@ func (tp *testPrimary) lastTick() uint64 {
 
 // stop ends the shard and waits for its Run to return.
 func (tp *testPrimary) stop() {
-	tp.cancel()
-	<-tp.done
+	tp.once.Do(func() {
+		tp.cancel()
+		<-tp.done
+	})
 }
 
 func startPrimary(t *testing.T, keyEvery uint64) *testPrimary {
@@ -475,5 +478,59 @@ func TestForeignMessagesAreDropped(t *testing.T) {
 	}
 	if !strings.HasPrefix(s.Stats().Primary, "127.0.0.1:") {
 		t.Errorf("primary %q", s.Stats().Primary)
+	}
+}
+
+func TestOnTickDoesNotAllocate(t *testing.T) {
+	cfg := systems.DefaultConfig()
+	w, sim, err := shard.NewWorld(&shard.HeadlessConfig{World: ecs.Config{Seed: 3}, Systems: cfg, Entities: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPrimary("127.0.0.1:0", PrimaryOptions{Systems: cfg, KeyframeEvery: 1 << 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	cmds := []ecs.Command{{Kind: ecs.CmdInput, Player: 1}}
+	sim.Step(w, cmds)
+	h := ecs.Hash(w)
+	for range 200 { // warm the pooled buffers
+		p.OnTick(w, cmds, h)
+	}
+	allocs := testing.AllocsPerRun(200, func() {
+		p.OnTick(w, cmds, h)
+		time.Sleep(50 * time.Microsecond) // let the sync goroutine return the buffer
+	})
+	if allocs >= 1 {
+		t.Errorf("OnTick allocates %v times per tick", allocs)
+	}
+}
+
+func TestBacklogIsDroppedAndCaughtUp(t *testing.T) {
+	const keyEvery = 30
+	tp := startPrimary(t, keyEvery)
+	var stall atomic.Uint64
+	stall.Store(^uint64(0))
+	release := make(chan struct{})
+	s, _ := startShadow(t, tp.p.Addr(), 1, func(o *ShadowOptions) {
+		o.MaxBacklog = 5
+		o.Hook = func(w *ecs.World) {
+			if w.G.Tick == stall.Load() {
+				<-release // the step goroutine stalls; ticks pile up
+			}
+		}
+	})
+	waitFor(t, "the shadow comparing ticks", func() bool { return s.Stats().Compared >= 3 })
+	at := s.Stats().Tick + 3
+	stall.Store(at)
+	waitFor(t, "the backlog dropped", func() bool { return s.Stats().BacklogDrops >= 1 })
+	close(release)
+	waitFor(t, "the shadow caught up from a keyframe", func() bool {
+		st := s.Stats()
+		return st.Resyncs >= 1 && st.Tick >= at+2*keyEvery
+	})
+	if st := s.Stats(); st.Mismatches != 0 {
+		t.Errorf("stats %+v: mismatches after catching up", st)
 	}
 }
