@@ -26,12 +26,26 @@ type LiveConfig struct {
 	// Record, when set, receives a replay of the session (applied inputs, hashes,
 	// keyframes) as it runs.
 	Record io.Writer
+	// Rotate, when set with Record, splits the recording into several replays: after
+	// each recorded tick Rotate.Due decides whether the current one ends; it is then
+	// closed and the next, from Rotate.Next, starts from a keyframe of the world as it is.
+	Rotate Rotator
 	// OnTick, when set, sees every step from the shard goroutine (for example to
 	// forward the applied commands and keyframes to shadow shards).
 	OnTick func(w *ecs.World, cmds []ecs.Command, hash uint64)
 	// Initial, when set, is the world to continue (a promoted shadow's copy) instead of
 	// a new one; World and Entities are then ignored.
 	Initial *ecs.World
+}
+
+// Rotator decides when a live recording moves to its next file and provides it.
+type Rotator interface {
+	// Due reports, after each recorded tick, whether the current replay (written bytes
+	// so far) should end.
+	Due(written int64) bool
+	// Next is called once the current replay is complete (its end block written): it
+	// finishes the current file and returns the writer of the next replay.
+	Next() (io.Writer, error)
 }
 
 // LiveStats are a live shard's figures, readable from any goroutine.
@@ -48,11 +62,11 @@ type LiveStats struct {
 
 // Live is a running live shard.
 type Live struct {
-	cfg   LiveConfig
-	srv   *server.Server
-	w     *ecs.World
-	sim   *systems.Sim
-	rec   *replay.Recorder
+	cfg LiveConfig
+	srv *server.Server
+	w   *ecs.World
+	sim *systems.Sim
+	rec *replay.Recorder
 
 	mu sync.Mutex
 	st LiveStats
@@ -87,12 +101,30 @@ func StartLive(cfg LiveConfig) (*Live, error) {
 	}
 	l := &Live{cfg: cfg, srv: srv, w: w, sim: sim}
 	if cfg.Record != nil {
-		if l.rec, err = replay.NewRecorder(cfg.Record, w, &cfg.Systems, replay.RecorderOptions{Name: "live", Writer: replay.WriterOptions{Sync: true}}); err != nil {
+		if l.rec, err = l.newRecorder(cfg.Record); err != nil {
 			srv.Close()
 			return nil, err
 		}
 	}
 	return l, nil
+}
+
+func (l *Live) newRecorder(out io.Writer) (*replay.Recorder, error) {
+	return replay.NewRecorder(out, l.w, &l.cfg.Systems, replay.RecorderOptions{Name: "live", Writer: replay.WriterOptions{Sync: true}})
+}
+
+// rotate ends the current replay and starts the next one from the world as it is.
+func (l *Live) rotate() error {
+	if err := l.rec.Close(); err != nil {
+		return err
+	}
+	l.rec = nil
+	out, err := l.cfg.Rotate.Next()
+	if err != nil {
+		return err
+	}
+	l.rec, err = l.newRecorder(out)
+	return err
 }
 
 // Addr is the address clients connect to.
@@ -138,10 +170,16 @@ func (l *Live) Run(ctx context.Context) error {
 		cmds = l.srv.Poll(cmds)
 		res := l.sim.Step(l.w, cmds)
 		carry = l.srv.Joined(res.Joined, l.w, carry)
+		l.srv.Placed(res.Placed, l.w)
 		hash := ecs.Hash(l.w)
 		if l.rec != nil {
 			if err := l.rec.Tick(l.w, cmds, hash); err != nil {
 				return fmt.Errorf("shard: record: %w", err)
+			}
+			if l.cfg.Rotate != nil && l.cfg.Rotate.Due(l.rec.Offset()) {
+				if err := l.rotate(); err != nil {
+					return fmt.Errorf("shard: record rotation: %w", err)
+				}
 			}
 		}
 		if l.cfg.OnTick != nil {

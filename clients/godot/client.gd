@@ -2,6 +2,13 @@
 #
 #   godot3-server --path clients/godot -- --host=127.0.0.1 --port=7777 --token=TOKEN \
 #       [--snapshots=N] [--packets=N] [--timeout=SECONDS] [--dump=1] [--fps=N]
+#       [--upload=PATH] [--fetch=1] [--canvases=N]
+#
+# --upload=PATH uploads the PNG/JPEG file after the Welcome (chunks of 1 KiB on
+# the reliable channel, a 64 KiB window over the server's acks) and quits when
+# the server answers: status 0 after UPLOAD_DONE, 5 after UPLOAD_ERROR.
+# --fetch=1 fetches the bytes of every canvas learnt; --canvases=N quits
+# (status 0) once N canvases were learnt (with --fetch=1: fetched).
 #
 # Connects, sends the token as raw bytes (multiplayer.send_bytes, reliable) on
 # connected_to_server, then speaks the game protocol (protocol.gd): decodes
@@ -19,6 +26,12 @@
 #   SNAP <id> <base> <tick> <entities> <hash hex> <match|MISMATCH>
 #   SNAP_DROP <id> <reason>     a snapshot not applied (e.g. baseline not held)
 #   UNKNOWN <type hex> <len>    a message of unknown type
+#   UPLOAD_RESUME <offset>      the server continues an earlier upload from there
+#   UPLOAD_DONE <hash hex> <canvas id>
+#   UPLOAD_ERROR <code> <text>
+#   CANVAS <id> <owner> <hash hex> <w> <h>     a canvas learnt (CanvasInfo)
+#   ART <hash hex> <sha256 hex of the bytes received>
+#   FETCH_ERROR <hash hex> <code> <text>
 #   with --dump=1, per packet before the lines above:
 #   PACKET <len> <first 16 bytes hex>
 #   ZSTD <size> <sha256 hex of decompressed>     for `u32 LE size + zstd frame(s)` packets
@@ -43,7 +56,10 @@ var want_packets := 0
 var want_snapshots := 0
 var timeout := 10.0
 var dump := false
+var fetch := false
 var fps := 120
+var upload_path := ""
+var want_canvases := 0
 
 var protocol
 var connected := false
@@ -57,6 +73,7 @@ func _ready() -> void:
 		finish(2)
 		return
 	protocol = Protocol.new()
+	protocol.fetch_art = fetch
 	# Headless Godot otherwise spins a core; ENet is polled once per frame.
 	Engine.target_fps = fps
 	var peer := NetworkedMultiplayerENet.new()
@@ -102,6 +119,12 @@ func parse_args(args: PoolStringArray) -> bool:
 				dump = val == "1" or val == "true"
 			"fps":
 				fps = int(val)
+			"upload":
+				upload_path = val
+			"fetch":
+				fetch = val == "1" or val == "true"
+			"canvases":
+				want_canvases = int(val)
 			_:
 				print("ERROR unknown option --%s" % key)
 				return false
@@ -138,10 +161,25 @@ func _on_packet(_id: int, data: PoolByteArray) -> void:
 		var z := unzstd(data)
 		if z != "":
 			print(z)
+	var was_welcomed: bool = protocol.welcomed
 	for line in protocol.on_packet(data):
 		print(line)
+	if protocol.welcomed and not was_welcomed and upload_path != "":
+		var f := File.new()
+		if f.open(upload_path, File.READ) != OK:
+			print("UPLOAD_ERROR 0 cannot read %s" % upload_path)
+			finish(5)
+			return
+		protocol.start_upload(f.get_buffer(f.get_len()))
+		f.close()
 	if protocol.kicked:
 		finish(3)
+	elif upload_path != "" and protocol.upload_result != 0:
+		finish(0 if protocol.upload_result == 1 else 5)
+	elif want_canvases > 0 and fetch and protocol.arts >= want_canvases:
+		finish(0)
+	elif want_canvases > 0 and not fetch and protocol.canvases.size() >= want_canvases:
+		finish(0)
 	elif want_packets > 0 and packets >= want_packets:
 		finish(goal_code())
 	elif want_snapshots > 0 and protocol.snapshots >= want_snapshots:
@@ -157,11 +195,13 @@ func _process(delta: float) -> void:
 		return
 	if connected:
 		var mp := get_tree().multiplayer
+		for msg in protocol.take_reliable():
+			mp.send_bytes(msg, 1, NetworkedMultiplayerPeer.TRANSFER_MODE_RELIABLE)
 		for msg in protocol.poll(delta):
 			mp.send_bytes(msg, 1, NetworkedMultiplayerPeer.TRANSFER_MODE_UNRELIABLE)
 	elapsed += delta
 	if elapsed >= timeout:
-		if want_packets > 0 or want_snapshots > 0 or not connected:
+		if want_packets > 0 or want_snapshots > 0 or want_canvases > 0 or upload_path != "" or not connected:
 			print("TIMEOUT")
 			finish(1)
 		else:

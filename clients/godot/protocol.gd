@@ -25,6 +25,18 @@ const TYPE_WELCOME = 0x10
 const TYPE_KICK = 0x11
 const TYPE_ERROR = 0x12
 const TYPE_SNAPSHOT = 0x13
+# Art messages (net/game/art.go), all reliable.
+const TYPE_UPLOAD_BEGIN = 0x03
+const TYPE_UPLOAD_CHUNK = 0x04
+const TYPE_FETCH_ART = 0x05
+const TYPE_UPLOAD_ACK = 0x14
+const TYPE_UPLOAD_DONE = 0x15
+const TYPE_UPLOAD_ERROR = 0x16
+const TYPE_CANVAS_INFO = 0x17
+const TYPE_ART_CHUNK = 0x18
+const TYPE_FETCH_ERROR = 0x19
+const ART_CHUNK = 1024 # bytes per UploadChunk
+const UPLOAD_WINDOW = 65536 # bytes sent beyond the newest UploadAck
 
 const HEADER_SIZE = 29 # snapshot header: u8 type, u32 id, u32 base, u64 tick, u64 hash, u32 size
 const MAX_PAYLOAD = 65536
@@ -110,6 +122,8 @@ func on_packet(data: PoolByteArray) -> Array:
 			return on_welcome(data)
 		TYPE_KICK, TYPE_ERROR:
 			return [on_notice(data)]
+		TYPE_UPLOAD_ACK, TYPE_UPLOAD_DONE, TYPE_UPLOAD_ERROR, TYPE_CANVAS_INFO, TYPE_ART_CHUNK, TYPE_FETCH_ERROR:
+			return on_art(data)
 	return ["UNKNOWN %02x %d" % [data[0], data.size()]]
 
 
@@ -497,3 +511,148 @@ func input_message() -> PoolByteArray:
 		b.put_u8(in_[4])
 	inputs_sent += 1
 	return b.data_array
+
+
+# ---- art: upload, canvases, fetch ----
+
+var upload_data := PoolByteArray()
+var upload_hash := PoolByteArray()
+var upload_next := -1 # next byte to send; -1 until the Begin is acked
+var upload_acked := 0
+var upload_result := 0 # 0 running or none, 1 done, 2 failed
+var fetch_art := false # fetch the bytes of every canvas learnt
+var canvases := {} # canvas id -> art hash hex
+var fetch_bufs := {} # art hash hex -> PoolByteArray received so far
+var arts := 0 # fetches completed
+var reliable_out := [] # messages to send on the reliable channel
+
+
+# take_reliable returns the messages to send reliably now.
+func take_reliable() -> Array:
+	var r := reliable_out
+	reliable_out = []
+	return r
+
+
+static func sha256(data: PoolByteArray) -> PoolByteArray:
+	var ctx := HashingContext.new()
+	ctx.start(HashingContext.HASH_SHA256)
+	ctx.update(data)
+	return ctx.finish()
+
+
+# start_upload queues the UploadBegin of data (PNG or JPEG bytes).
+func start_upload(data: PoolByteArray) -> void:
+	upload_data = data
+	upload_hash = sha256(data)
+	upload_next = -1
+	upload_acked = 0
+	upload_result = 0
+	var ctype := 1
+	if data.size() >= 3 and data[0] == 0xff and data[1] == 0xd8 and data[2] == 0xff:
+		ctype = 2
+	var b := StreamPeerBuffer.new()
+	b.put_u8(TYPE_UPLOAD_BEGIN)
+	b.put_u32(data.size())
+	b.put_data(upload_hash)
+	b.put_u8(ctype)
+	reliable_out.append(b.data_array)
+
+
+# pump_upload queues the chunks the window allows.
+func pump_upload() -> void:
+	var size := upload_data.size()
+	while upload_next >= 0 and upload_next < size and upload_next - upload_acked < UPLOAD_WINDOW:
+		var end: int = upload_next + ART_CHUNK
+		if end > size:
+			end = size
+		var b := StreamPeerBuffer.new()
+		b.put_u8(TYPE_UPLOAD_CHUNK)
+		b.put_u32(upload_next)
+		b.put_u16(end - upload_next)
+		b.put_data(upload_data.subarray(upload_next, end - 1))
+		reliable_out.append(b.data_array)
+		upload_next = end
+
+
+static func art_text(data: PoolByteArray) -> String:
+	var n: int = data[35]
+	if n == 0 or data.size() < 36 + n:
+		return ""
+	return data.subarray(36, 35 + n).get_string_from_utf8()
+
+
+# on_art handles the art messages and returns the lines to print.
+func on_art(data: PoolByteArray) -> Array:
+	var t: int = data[0]
+	var sizes := {TYPE_UPLOAD_ACK: 37, TYPE_UPLOAD_DONE: 41, TYPE_UPLOAD_ERROR: 36, TYPE_CANVAS_INFO: 67, TYPE_ART_CHUNK: 44, TYPE_FETCH_ERROR: 36}
+	if data.size() < sizes[t]:
+		return ["BAD_MESSAGE %02x %d bytes" % [t, data.size()]]
+	_buf.data_array = data
+	match t:
+		TYPE_UPLOAD_ACK:
+			if data.subarray(1, 32) != upload_hash or upload_result != 0:
+				return []
+			_buf.seek(33)
+			var got := _buf.get_u32()
+			if got > upload_acked:
+				upload_acked = got
+			if upload_next < 0:
+				upload_next = got
+				pump_upload()
+				if got > 0:
+					return ["UPLOAD_RESUME %d" % got]
+				return []
+			pump_upload()
+			return []
+		TYPE_UPLOAD_DONE:
+			_buf.seek(33)
+			upload_result = 1
+			return ["UPLOAD_DONE %s %d" % [data.subarray(1, 32).hex_encode(), _buf.get_u32()]]
+		TYPE_UPLOAD_ERROR:
+			_buf.seek(33)
+			upload_result = 2
+			return ["UPLOAD_ERROR %d %s" % [_buf.get_u16(), art_text(data)]]
+		TYPE_FETCH_ERROR:
+			_buf.seek(33)
+			var hx := data.subarray(1, 32).hex_encode()
+			fetch_bufs.erase(hx)
+			return ["FETCH_ERROR %s %d %s" % [hx, _buf.get_u16(), art_text(data)]]
+		TYPE_CANVAS_INFO:
+			_buf.seek(1)
+			var id := _buf.get_u32()
+			var owner := _buf.get_u32()
+			var art_hash := data.subarray(27, 58)
+			_buf.seek(59)
+			var w := _buf.get_u16()
+			var h := _buf.get_u16()
+			var hx := art_hash.hex_encode()
+			var lines := ["CANVAS %d %d %s %d %d" % [id, owner, hx, w, h]]
+			canvases[id] = hx
+			if fetch_art and not fetch_bufs.has(hx):
+				fetch_bufs[hx] = PoolByteArray()
+				var b := StreamPeerBuffer.new()
+				b.put_u8(TYPE_FETCH_ART)
+				b.put_data(art_hash)
+				reliable_out.append(b.data_array)
+			return lines
+		TYPE_ART_CHUNK:
+			var hx := data.subarray(1, 32).hex_encode()
+			_buf.seek(33)
+			var total := _buf.get_u32()
+			var off := _buf.get_u32()
+			var n := _buf.get_u16()
+			if not fetch_bufs.has(hx) or data.size() != 43 + n or n == 0:
+				return ["BAD_MESSAGE art chunk"]
+			var got: PoolByteArray = fetch_bufs[hx]
+			if off != got.size() or off + n > total:
+				fetch_bufs.erase(hx)
+				return ["FETCH_ERROR %s 0 chunk at %d, have %d" % [hx, off, got.size()]]
+			got.append_array(data.subarray(43, 42 + n))
+			fetch_bufs[hx] = got
+			if got.size() == total:
+				arts += 1
+				return ["ART %s %s" % [hx, sha256(got).hex_encode()]]
+	return []
+
+

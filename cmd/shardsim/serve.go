@@ -12,11 +12,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/shardsim/shardsim/art"
 	"github.com/shardsim/shardsim/ecs"
 	"github.com/shardsim/shardsim/net/game"
 	"github.com/shardsim/shardsim/net/godot"
 	"github.com/shardsim/shardsim/net/server"
 	"github.com/shardsim/shardsim/shard"
+	"github.com/shardsim/shardsim/shard/shadow"
 	"github.com/shardsim/shardsim/systems"
 )
 
@@ -52,8 +54,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	maxClients := fs.Int("max-clients", 2048, "most clients at once")
 	shadows := fs.String("shadows", "", "comma-separated failover addresses announced to clients")
 	record := fs.String("record", "", "record the session as a replay to this file")
+	rotateSize := fs.String("record-rotate-size", "", "with --record: start a new replay file when the current one reaches this size (e.g. 64MiB; checked as blocks are written: a keyframe or a full tick block); files are FILE.000.replay, FILE.001.replay… (FILE without .replay)")
+	rotateEvery := fs.Duration("record-rotate-every", 0, "with --record: start a new replay file after this long (e.g. 1h)")
+	artDir := fs.String("art-dir", "", "directory of the uploaded-art store (empty: uploads and fetches are refused)")
+	maxUpload := fs.String("max-upload", "8MiB", "largest image a client may upload")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	shadowAddr := fs.String("shadow-addr", "", "UDP address of the sync port shadow shards follow (empty: none)")
 	loadKey := keyFlag(fs)
 	if code := parseFlags(fs, args, 0); code >= 0 {
 		return code
@@ -68,6 +75,23 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	if *entities < 0 || *entities > ecs.MaxEntities || *maxClients <= 0 || *maxClients > 4095 {
 		fmt.Fprintln(stderr, "shardsim serve: --entities or --max-clients out of range (max clients ≤ 4095, ENet's peer limit)")
+		return 2
+	}
+	var rotSize int64
+	if *rotateSize != "" {
+		var err error
+		if rotSize, err = parseSize(*rotateSize); err != nil || rotSize <= 0 {
+			fmt.Fprintf(stderr, "shardsim serve: --record-rotate-size: %v\n", err)
+			return 2
+		}
+	}
+	if (rotSize > 0 || *rotateEvery != 0) && *record == "" || *rotateEvery < 0 {
+		fmt.Fprintln(stderr, "shardsim serve: --record-rotate-size and --record-rotate-every need --record (and a positive value)")
+		return 2
+	}
+	maxUp, err := parseSize(*maxUpload)
+	if err != nil || maxUp <= 0 || maxUp > game.MaxArtSize {
+		fmt.Fprintf(stderr, "shardsim serve: --max-upload: %v\n", err)
 		return 2
 	}
 	key, keyPath, err := loadKey()
@@ -91,7 +115,19 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		SnapshotRate: uint16(*snapRate),
 		Server:       server.Config{Godot: godot.Version(*gv), MaxClients: *maxClients, Key: key, Shadows: shadowList},
 	}
-	if *record != "" {
+	switch {
+	case *record != "" && (rotSize > 0 || *rotateEvery > 0):
+		rot, err := newRotatingFiles(*record, rotSize, *rotateEvery)
+		if err != nil {
+			fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
+			return 1
+		}
+		defer func() {
+			rot.Close()
+			fmt.Fprintf(stdout, "recorded %d replay files: %s\n", len(rot.names), strings.Join(rot.names, " "))
+		}()
+		cfg.Record, cfg.Rotate = rot.Writer(), rot
+	case *record != "":
 		f, err := os.Create(*record)
 		if err != nil {
 			fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
@@ -99,6 +135,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		defer f.Close()
 		cfg.Record = f
+	}
+	if *artDir != "" {
+		st, err := art.Open(*artDir, art.Options{MaxSize: maxUp})
+		if err != nil {
+			fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
+			return 1
+		}
+		cfg.Server.Art = st
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -113,6 +157,12 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	_, stopSync, err := shadow.ServeSync(&cfg, *shadowAddr, func(f string, a ...any) { fmt.Fprintf(stderr, "serve: "+f+"\n", a...) })
+	if err != nil {
+		fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
+		return 1
+	}
+	defer stopSync()
 	live, err := shard.StartLive(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "shardsim serve: %v\n", err)

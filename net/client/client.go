@@ -57,6 +57,9 @@ type Options struct {
 	// is applied, with the resulting table and the snapshot's header. t is valid only
 	// during the call; fn must not block or call [Client.Table].
 	OnSnapshot func(t *game.Table, h game.SnapshotHeader)
+	// OnCanvas, when set, is called on the client's goroutine for each CanvasInfo the
+	// server sends (every canvas after the Welcome, then each new one). fn must not block.
+	OnCanvas func(m game.CanvasInfoMsg)
 }
 
 // Stats are a client's counters.
@@ -116,11 +119,16 @@ type Client struct {
 
 	closeOnce sync.Once
 
-	mu     sync.Mutex // guards dec, st and err
-	dec    *game.Decoder
-	st     Stats
-	err    error
-	ready0 bool
+	mu       sync.Mutex // guards dec, st, err, up, fetches and canvases
+	dec      *game.Decoder
+	st       Stats
+	err      error
+	ready0   bool
+	up       *upState
+	fetches  map[[32]byte]*fetchState
+	canvases map[ecs.CanvasID]game.CanvasInfoMsg
+
+	upLock sync.Mutex // one Upload at a time
 
 	// Owned by the client goroutine.
 	seq     uint32
@@ -199,7 +207,7 @@ func Dial(ctx context.Context, addr string, token string, opt Options) (*Client,
 	c := &Client{
 		host: host, peer: peer, id: opt.ID, token: []byte(token), opt: opt,
 		quit: make(chan struct{}), done: make(chan struct{}), ready: make(chan struct{}),
-		dec: game.NewDecoder(),
+		dec: game.NewDecoder(), fetches: map[[32]byte]*fetchState{}, canvases: map[ecs.CanvasID]game.CanvasInfoMsg{},
 	}
 	go c.run()
 	select {
@@ -419,6 +427,9 @@ func (c *Client) receive(ch uint8, pkt []byte) time.Duration {
 		}
 		c.fail(&KickError{Reason: k.Code, Text: k.Text})
 	default:
+		if c.artMessage(t, data) {
+			return 0
+		}
 		c.ignored() // Error notices and anything newer
 	}
 	return 0

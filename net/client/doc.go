@@ -17,6 +17,13 @@
 // [Client.Close] disconnects. [Client.Done] and [Client.Err] report a session that the
 // server ended (a kick or a disconnect).
 //
+// Art: [Client.Upload] sends an image (PNG or JPEG) in 1 KiB chunks on the reliable
+// channel, a window ahead of the server's acks, and returns the canvas placed for it
+// ([UploadResult]); after a reconnect with the same client id it resumes where the
+// server's copy ends. [Client.Canvases] and [Options.OnCanvas] report the canvases the
+// server announces; [Client.Fetch] downloads an image by hash. Refusals are
+// [*ArtError]s (matching [ErrArt]) with the server's [game.ArtCode].
+//
 // The transport is a UDP socket by default, or any [enet.Transport] given in
 // [Options.Transport], such as a conn of package enettest's in-memory network.
 package client

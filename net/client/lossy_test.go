@@ -139,8 +139,10 @@ func TestLossy(t *testing.T) {
 		}
 		return true
 	})
+	var lost float64
 	for i, c := range clients {
 		st := c.Stats()
+		lost += st.Loss()
 		hc := checks[i]
 		t.Logf("client %d: %d snapshots, %d applied, %d without baseline, %d stale, loss %.2f, rtt %s, %d complete",
 			i, st.Snapshots, st.Applied, st.NoBaseline, st.Stale, st.Loss(), st.RTT, hc.complete.Load())
@@ -148,8 +150,10 @@ func TestLossy(t *testing.T) {
 			t.Errorf("client %d: %d bad snapshots, %d carried-hash and %d frame-hash disagreements",
 				i, st.Bad, hc.carriedWrong.Load(), hc.frameWrong.Load())
 		}
-		if st.Loss() == 0 {
-			t.Errorf("client %d: no snapshot lost on a lossy network: %+v", i, st)
-		}
+	}
+	// One client may see no loss by chance (≈ 3% at 10% loss over ~33 snapshots); all of
+	// them together (≈ 1e-6) means the network was not lossy at all.
+	if lost == 0 {
+		t.Error("no snapshot lost by any client on a lossy network")
 	}
 }

@@ -117,6 +117,72 @@
 // The table hash is fmix64(S + n) with S the wrapping sum of the entity hashes and n the
 // entity count: independent of order, and maintained incrementally by both sides.
 //
+// # Art upload and fetch
+//
+// Canvases (uploaded artwork standing on the arena) use the messages below, all on the
+// reliable channel, all only from a playing (welcomed) client. Hashes are SHA-256 of the
+// image bytes; sizes are bytes. Chunks carry at most MaxChunk = 1024 bytes.
+//
+//	UploadBegin (0x03, client → server), 38 bytes
+//	  0  u8   type
+//	  1  u32  total size (≥ 1; the server's limit, default 8 MiB)
+//	  5  32   SHA-256 of the whole image
+//	  37 u8   content type: 1 PNG, 2 JPEG
+//	UploadChunk (0x04, client → server), 7 + n bytes
+//	  0  u8   type
+//	  1  u32  offset of the data in the image
+//	  5  u16  n (1..1024), then n bytes
+//	FetchArt (0x05, client → server), 33 bytes: u8 type, 32 SHA-256
+//
+//	UploadAck (0x14, server → client), 37 bytes: u8 type, 32 SHA-256, u32 bytes received
+//	UploadDone (0x15, server → client), 41 bytes
+//	  0  u8   type
+//	  1  32   SHA-256
+//	  33 u32  canvas id (≥ 1)
+//	  37 u16  width, u16 height (pixels)
+//	UploadError (0x16) / FetchError (0x19) (server → client), 36 + len bytes
+//	  0  u8   type
+//	  1  32   SHA-256 concerned (zeros if none)
+//	  33 u16  code ([ArtCode]): 1 too large, 2 not an image, 3 too many pixels,
+//	          4 hash mismatch, 5 busy, 6 protocol, 7 timed out, 8 internal,
+//	          9 not found, 10 placement refused, 11 no art store
+//	  35 u8   text length (≤ 255), then UTF-8 text
+//	CanvasInfo (0x17, server → client), 67 bytes
+//	  0  u8   type
+//	  1  u32  canvas id (≥ 1)
+//	  5  u32  owner NetID (the uploader at placement)
+//	  9  i32  X, µm      13 i32 Y, µm
+//	  17 u16  heading (binary angle)
+//	  19 u64  tick of placement
+//	  27 32   art SHA-256
+//	  59 u16  width, u16 height (pixels, 1..8192)
+//	  63 u32  bytes of the art in the server's store (0: not held)
+//	ArtChunk (0x18, server → client), 43 + n bytes
+//	  0  u8   type
+//	  1  32   SHA-256
+//	  33 u32  total size (≥ 1)
+//	  37 u32  offset
+//	  41 u16  n (1..1024, offset + n ≤ total), then n bytes
+//
+// Upload: the client sends UploadBegin and waits for the UploadAck that answers it: its
+// Received is where to continue (0 for a new upload; for a client that reconnects with
+// the same client id and begins the same hash again, the bytes kept from before). It
+// then sends UploadChunks in order from there, keeping at most a window (64 KiB) beyond
+// the newest UploadAck; the server acks every 8 KiB and at the end. A chunk whose offset
+// is below what the server holds is skipped (its new tail kept); one past it is a
+// protocol error. When all bytes are in, the server checks the SHA-256, that the image
+// is a PNG or JPEG of the declared type whose header decodes (image.DecodeConfig), and
+// its pixel bounds; it stores it and places a canvas at the uploader's position with
+// ecs.CmdPlaceCanvas; UploadDone follows the step that placed it, and every playing
+// client gets the new canvas's CanvasInfo. An upload the server already holds completes
+// at the Begin without any chunk. Any failure ends the upload with an UploadError and
+// discards its bytes (hash mismatch, type or pixel checks, timeouts); a failed or
+// abandoned upload leaves nothing in the store.
+//
+// Fetch: FetchArt(hash) is answered by ArtChunks covering the image in order, or a
+// FetchError (9 not found, 5 busy when the client has too many fetches queued). The
+// server streams a bounded number of bytes per client per tick.
+//
 // # Interest management and budget
 //
 // Every entity that differs from the client's baseline gains priority each snapshot it

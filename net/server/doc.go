@@ -6,7 +6,8 @@
 //
 //	cmds = srv.Poll(cmds[:0])        // admissions, inputs, leaves → ecs commands
 //	res := sim.Step(world, cmds)
-//	srv.Joined(res.Joined, world)    // bind sessions to their entities, send Welcome
+//	srv.Joined(res.Joined, world)    // bind sessions to their entities, send Welcome (+ canvases)
+//	srv.Placed(res.Placed, world)    // UploadDone to uploaders, CanvasInfo to everyone
 //	srv.Broadcast(world)             // one quantized frame, a delta snapshot per client
 //
 // Admission: a client's first raw message must be its connect token ([game.MintToken]),
@@ -14,4 +15,12 @@
 // Config.HelloTimeout of connecting; otherwise it is kicked with a reason and
 // disconnected. Anything that does not parse is dropped and counted ([Stats]), never
 // trusted; a client that keeps sending garbage is kicked.
+//
+// Art (Config.Art, an [art.Store]): a playing client uploads an image in chunks on the
+// reliable channel (game.UploadBegin/UploadChunk, acked with UploadAck); once complete
+// and checked, Poll issues ecs.CmdPlaceCanvas for it and [Server.Placed] answers
+// UploadDone after the step. Uploads are keyed by the token's client id and hash, so a
+// client that reconnects resumes. FetchArt requests are streamed back as ArtChunks,
+// at most Config.FetchBytesPerTick per client per Poll. See net/game/doc.go, "Art upload
+// and fetch", for the protocol.
 package server

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shardsim/shardsim/art"
 	"github.com/shardsim/shardsim/ecs"
 	"github.com/shardsim/shardsim/net/enet"
 	"github.com/shardsim/shardsim/net/game"
@@ -30,6 +31,13 @@ type Config struct {
 	// MaxBadMessages is how many unparseable messages a client may send before it is
 	// kicked (default 32).
 	MaxBadMessages int
+	// Art is the store uploads go to and fetches read from; nil refuses both.
+	Art *art.Store
+	// FetchBytesPerTick bounds the art bytes streamed to one client per Poll (default
+	// DefaultFetchBytesPerTick); MaxFetches the fetches queued per client
+	// (DefaultMaxFetches).
+	FetchBytesPerTick int
+	MaxFetches        int
 }
 
 // Drop reasons counted in [Stats].
@@ -52,7 +60,13 @@ type Stats struct {
 	Snapshots    int64 // snapshot messages sent
 	SnapshotSize int64 // bytes of snapshot messages sent
 	Dropped      [numDropReasons]int64
-	Host         enet.Stats
+	// Art: uploads begun, resumed (begun with bytes kept from before), stored, swept
+	// (abandoned) and refused (UploadError sent); upload bytes received; fetches asked,
+	// refused and bytes streamed.
+	UploadsBegun, UploadsResumed, UploadsStored, UploadsSwept, UploadErrors int64
+	UploadBytes                                                             int64
+	Fetches, FetchErrors, FetchBytes                                        int64
+	Host                                                                    enet.Stats
 }
 
 type clientState uint8
@@ -82,6 +96,8 @@ type client struct {
 	in       ecs.Input // last input applied
 	seq      uint32    // newest input sequence applied
 	bad      int
+	up       *upload  // current upload
+	fetches  []*fetch // queued art streams, first is being sent
 }
 
 // Server is the network front of one shard. Poll, Joined and Broadcast must be called
@@ -100,6 +116,9 @@ type Server struct {
 	enc  *game.Encoder
 	buf  []byte
 	out  []byte
+
+	pending   []placement // CmdPlaceCanvas issued by the last Poll
+	nextSweep time.Time
 
 	statsMu atomic.Pointer[Stats]
 	st      Stats
@@ -149,6 +168,12 @@ func New(tr enet.Transport, cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
+	if cfg.FetchBytesPerTick <= 0 {
+		cfg.FetchBytesPerTick = DefaultFetchBytesPerTick
+	}
+	if cfg.MaxFetches <= 0 {
+		cfg.MaxFetches = DefaultMaxFetches
+	}
 	codec := godot.For(cfg.Godot)
 	host, err := enet.Listen(tr, enet.Config{MaxPeers: cfg.MaxClients, MaxChannels: codec.Channels(), Clock: cfg.Clock})
 	if err != nil {
@@ -183,9 +208,12 @@ func (s *Server) publish() {
 
 // Poll handles every network event that arrived since the last call, without waiting,
 // and appends the commands they cause to cmds: CmdJoin for a newly admitted client (Arg
-// is its session), CmdInput for a client whose input changed, CmdLeave for one that left.
+// is its session), CmdInput for a client whose input changed, CmdLeave for one that left,
+// CmdPlaceCanvas for a finished upload (see [Server.Placed]). It also streams fetched art
+// and sweeps abandoned uploads.
 func (s *Server) Poll(cmds []ecs.Command) []ecs.Command {
 	now := s.cfg.Clock()
+	s.pending = s.pending[:0]
 	for {
 		ev, err := s.host.Service(0)
 		if err != nil || ev.Type == enet.EventNone {
@@ -216,6 +244,8 @@ func (s *Server) Poll(cmds []ecs.Command) []ecs.Command {
 			cmds = s.kick(c, reason, text, cmds)
 		}
 	}
+	s.sweepArt(now)
+	s.pumpArt()
 	s.publish()
 	return cmds
 }
@@ -236,6 +266,7 @@ func (s *Server) connect(p *enet.Peer, now time.Time, cmds []ecs.Command) []ecs.
 }
 
 func (s *Server) remove(c *client) {
+	s.dropArt(c)
 	delete(s.byPeer, c.peer)
 	if c.session != 0 {
 		delete(s.bySession, c.session)
@@ -316,6 +347,10 @@ func (s *Server) receive(p *enet.Peer, ch uint8, pkt []byte, now time.Time, cmds
 	case awaitingHello:
 		return s.hello(c, pkt, now, cmds)
 	case playing:
+		if len(pkt) > 0 && game.MsgType(pkt[0]) != game.TypeInput {
+			c.deadline = now.Add(s.cfg.InputTimeout)
+			return s.artMessage(c, pkt, cmds)
+		}
 		m, err := game.ParseInput(pkt)
 		if err != nil {
 			s.st.Dropped[DropMessage]++
@@ -414,6 +449,7 @@ func (s *Server) Joined(joined []systems.Joined, w *ecs.World, next []ecs.Comman
 			SnapshotRate: s.cfg.SnapshotRate, Shadows: s.cfg.Shadows,
 		})
 		s.send(c, true)
+		s.sendCanvases(c, w)
 	}
 	s.publish()
 	return next
