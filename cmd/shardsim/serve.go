@@ -14,6 +14,7 @@ import (
 
 	"github.com/shardsim/shardsim/art"
 	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/metrics"
 	"github.com/shardsim/shardsim/net/game"
 	"github.com/shardsim/shardsim/net/godot"
 	"github.com/shardsim/shardsim/net/server"
@@ -60,6 +61,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	maxUpload := fs.String("max-upload", "8MiB", "largest image a client may upload")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics and /debug/pprof/ on this TCP address, e.g. 127.0.0.1:9090 (empty: off)")
 	shadowAddr := fs.String("shadow-addr", "", "UDP address of the sync port shadow shards follow (empty: none)")
 	loadKey := keyFlag(fs)
 	if code := parseFlags(fs, args, 0); code >= 0 {
@@ -167,6 +169,20 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
 		return 1
+	}
+	reg := metrics.NewRegistry()
+	if _, err := metrics.Register(reg, live); err != nil {
+		fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
+		return 1
+	}
+	closeMetrics, err := metrics.Serve(*metricsAddr, reg)
+	if err != nil {
+		fmt.Fprintf(stderr, "shardsim serve: --metrics: %v\n", err)
+		return 1
+	}
+	defer closeMetrics()
+	if *metricsAddr != "" {
+		fmt.Fprintf(stdout, "metrics on http://%s/metrics, profiles on http://%s/debug/pprof/\n", *metricsAddr, *metricsAddr)
 	}
 	fmt.Fprintf(stdout, "serving on %s (Godot %d framing, %d Hz, %d NPCs, key %s)\n", live.Addr(), *gv, *rate, *entities, keyPath)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
