@@ -191,5 +191,17 @@
 // entities restart from 0. The own entity is always sent first when it changed; then
 // removals; then entities by priority, as many as fit the view's token bucket
 // (BytesPerSnapshot per snapshot, default 400 = 64 kbit/s at 20 Hz, at most MaxPacket).
-// Since every unsent entity keeps gaining priority, far entities are updated eventually.
+//
+// The per-client work does not grow with the world: [FrameRing.Capture] indexes each
+// frame once for all clients (entities by cell, the frame since which each entity is
+// unchanged, the entities that changed in this frame), and a snapshot examines only the
+// entities in the cells within [NearRadius] of the client's entity, the next
+// 1/[SweepPeriod] of the NetID range (so every entity at least once per SweepPeriod
+// snapshots), the best candidates the previous snapshot left unsent, and, in a quiet
+// frame, every entity that changed in it. Priority accumulates lazily: an entity
+// examined m snapshots after the last time gains m times its weight. Removals are found
+// on bitmaps, all at once. An entity still differing [StaleLimit] snapshots after it was
+// last sent (or last found current) goes before every entity that is not overdue, the
+// most overdue first: far entities are refreshed within about StaleLimit + SweepPeriod
+// snapshots whenever the budget carries more records than entities fall overdue.
 package game

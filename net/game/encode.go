@@ -1,6 +1,7 @@
 package game
 
 import (
+	"bytes"
 	"fmt"
 	"math/bits"
 
@@ -34,12 +35,24 @@ type ClientView struct {
 	// The baseline: the client's table as of snapshot base (0 = empty table).
 	base  uint32
 	ents  []Entity
-	live  []bool
+	held  []uint64 // bitmap of the entities in the baseline
 	count int
 	sum   uint64
 
-	acc  []uint32 // priority accumulator per NetID
+	st     []entState // per NetID
+	fresh  bool       // st must be initialized (after Reset)
+	cursor int        // next NetID of the far sweep
+	carry  []uint16   // best candidates left unsent by the last snapshot
+
 	sent [KeepTables]sentSnap
+}
+
+// entState is a view's per-entity state.
+type entState struct {
+	at    uint32 // frame whose value of the entity the baseline holds (if it holds it)
+	acc   uint32 // priority accumulated while it differs from the baseline and is not sent
+	seen  uint32 // snapshot up to which acc is accumulated
+	since uint32 // snapshot since which acc accumulates (last sent or found current)
 }
 
 // sentSnap remembers what a snapshot in flight changed, to adopt it as the baseline once
@@ -63,16 +76,32 @@ func NewClientView(self ecs.NetID) *ClientView {
 // as large as the budget allows).
 func (v *ClientView) Reset() {
 	v.base, v.count, v.sum = 0, 0, 0
-	clear(v.live)
+	clear(v.held)
 	for i := range v.sent {
 		v.sent[i].id = 0
 	}
 	v.credit = MaxPacket
 	v.est = 4 << 8
+	v.fresh = true
+	v.carry = v.carry[:0]
 }
 
 // Baseline returns the snapshot id the next delta is encoded against (0 = full).
 func (v *ClientView) Baseline() uint32 { return v.base }
+
+func (v *ClientView) holds(id int) bool {
+	w := id / 64
+	return w < len(v.held) && v.held[w]&(1<<(id%64)) != 0
+}
+
+// size makes room in v for NetIDs below n.
+func (v *ClientView) size(n int) {
+	if len(v.ents) < n {
+		v.ents = extend(v.ents, n)
+		v.st = extend(v.st, n)
+	}
+	v.held = extend(v.held, (len(v.ents)+63)/64)
+}
 
 // Ack records the client's ack. Among the acked snapshots it adopts the newest one that
 // was encoded against the current baseline and whose frame ring still holds its frame:
@@ -96,17 +125,14 @@ func (v *ClientView) Ack(ring *FrameRing, a Ack) {
 	if f == nil {
 		return
 	}
-	n := len(f.live)
+	v.size(len(f.live))
 	for _, id := range best.rem {
-		v.live[id] = false
-	}
-	if len(v.live) < n {
-		v.ents = extend(v.ents, n)
-		v.live = extend(v.live, n)
+		v.held[id/64] &^= 1 << (id % 64)
 	}
 	for _, id := range best.ids {
 		v.ents[id] = f.ents[id]
-		v.live[id] = true
+		v.held[id/64] |= 1 << (id % 64)
+		v.st[id].at = best.id
 	}
 	v.base, v.sum, v.count = best.id, best.sum, best.count
 	for i := range v.sent {
@@ -137,15 +163,22 @@ func extend[T any](s []T, n int) []T {
 // scratch buffers, so encoding allocates nothing in steady state. One goroutine at a time
 // may use an encoder; run one per worker.
 type Encoder struct {
-	z       *zstd.Encoder
-	p       payload
-	raw     []byte
-	keys    []uint8  // priority key per candidate
-	cands   []uint16 // changed entities in NetID order
-	order   []uint16 // candidates by priority
-	hist    [256]int32
-	picked  []uint64 // bitmap of picked ids
-	removed []uint16
+	z        *zstd.Encoder
+	p        payload
+	raw      []byte
+	keys     []uint8  // priority key per candidate
+	cands    []uint16 // candidates in the order examined
+	order    []uint16 // candidates by priority
+	hist     [256]int32
+	picked   []uint64 // bitmap of picked ids
+	removed  []uint16
+	mark     []uint32 // per NetID: stamp of the last snapshot that examined it
+	stamp    uint32
+	examined int32
+
+	// The last payload compressed and its zstd frame: identical payloads (an idle world,
+	// a client with nothing to catch up) reuse the frame.
+	lastRaw, lastZ []byte
 
 	// Stats of the last AppendSnapshot.
 	Stats EncodeStats
@@ -153,7 +186,8 @@ type Encoder struct {
 
 // EncodeStats describes the last snapshot an [Encoder] produced.
 type EncodeStats struct {
-	Changed  int // entities differing from the baseline (candidates)
+	Changed  int // entities found differing from the baseline among those examined (candidates)
+	Examined int // entities examined (near cells, far sweep, carried-over candidates)
 	Records  int // entity records sent
 	Removals int // removals sent
 	Raw      int // uncompressed payload bytes
@@ -162,14 +196,17 @@ type EncodeStats struct {
 }
 
 // NewEncoder returns an encoder. Frames are single zstd frames with checksums, no
-// dictionary, at zstd's default level.
+// dictionary, at zstd's default level without entropy coding of literals: on payloads
+// of a few hundred bytes of column planes, Huffman-coding the literals saves nothing
+// (klauspost/compress ends up storing them raw) but costs three quarters of the time.
 func NewEncoder() *Encoder {
 	z, err := zstd.NewWriter(nil,
 		zstd.WithEncoderConcurrency(1),
 		zstd.WithEncoderCRC(true),
-		zstd.WithEncoderLevel(zstd.SpeedDefault),
+		zstd.WithEncoderLevel(zstd.SpeedFastest),
 		zstd.WithWindowSize(zstd.MinWindowSize<<6), // 64 KiB ≥ MaxPayload
 		zstd.WithLowerEncoderMem(true),
+		zstd.WithNoEntropyCompression(true),
 	)
 	if err != nil {
 		panic(err) // fixed options
@@ -177,10 +214,31 @@ func NewEncoder() *Encoder {
 	return &Encoder{z: z}
 }
 
-// weight is the priority a changed entity r grid cells away (Chebyshev) gains per
+// Interest management: which entities a snapshot examines (see doc.go).
+const (
+	// NearRadius is the radius, in cells (Chebyshev), of the square around the client's
+	// own entity whose entities every snapshot examines.
+	NearRadius = 1
+	// SweepPeriod is the number of snapshots in which the far sweep examines every
+	// NetID once: each snapshot examines the next 1/SweepPeriod of the NetID range.
+	SweepPeriod = 16
+	// StaleLimit is the number of snapshots after which an entity that still differs
+	// from the baseline and was not sent goes before every entity that is not overdue
+	// (the starvation bound, give or take SweepPeriod and the budget).
+	StaleLimit = 200
+	// carryMax bounds the best unsent candidates a snapshot hands to the next one.
+	carryMax = 32
+	// minSweep is the least number of NetIDs the sweep examines per snapshot.
+	minSweep = 128
+	// recentMax: when a frame changed at most this many entities, every snapshot of it
+	// examines them all (the changes of a quiet world go out at once, not at the sweep).
+	recentMax = 256
+)
+
+// weights[r] is the priority a changed entity r grid cells away (Chebyshev) gains per
 // snapshot while not sent: 1+64/(1+r²), so 65 in the own cell, 33 next to it, 1 from
 // 8 cells (128 m) on. Entities the client does not hold yet gain 4 times as much.
-func weight(r uint32) uint32 { return 1 + 64/(1+r*r) }
+var weights = [9]uint32{65, 33, 13, 7, 4, 3, 2, 2, 1}
 
 // priorityKey maps an accumulator to 0..239, monotonic, logarithmic above 16.
 func priorityKey(acc uint32) uint8 {
@@ -199,10 +257,17 @@ func absDiff(a, b uint32) uint32 {
 }
 
 // AppendSnapshot appends to dst the snapshot of frame cur for the client of view v: a
-// delta against v's baseline of the entities that changed, the most relevant first, as
+// delta against v's baseline of entities that changed, the most relevant first, as
 // many as fit v's bandwidth budget and MaxPacket; v's own entity always goes first. It
 // records the snapshot in v so that a later ack can make it the baseline. Frames must be
 // passed in increasing id order; an error means cur is not newer than v's baseline.
+//
+// The work is proportional to the entities examined, not to the world: those in the
+// cells within NearRadius of the client's entity (from the frame's shared cell index),
+// 1/SweepPeriod of the NetID range (a sweep that covers every entity once every
+// SweepPeriod snapshots), and the best candidates the previous snapshot left unsent.
+// Priority accumulates lazily: an entity examined after m snapshots gains m times its
+// weight.
 func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte, error) {
 	if v.base != 0 && int32(cur.ID-v.base) <= 0 {
 		return dst, fmt.Errorf("game: frame %d is not newer than the client's baseline %d", cur.ID, v.base)
@@ -214,57 +279,83 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	v.credit = min(v.credit+v.BytesPerSnapshot, MaxPacket)
 	budget := max(v.credit, 128) - SnapshotHeaderSize // self and a few always fit
 
-	n := max(len(cur.live), len(v.live))
-	if len(v.live) < n {
-		v.ents = extend(v.ents, n)
-		v.live = extend(v.live, n)
+	n := len(cur.live)
+	v.size(n)
+	if v.fresh {
+		for i := range v.st {
+			v.st[i] = entState{seen: cur.ID - 1, since: cur.ID - 1}
+		}
+		v.fresh = false
 	}
-	v.acc = extend(v.acc, n)
+	if len(e.mark) < len(v.ents) {
+		e.mark = extend(e.mark, len(v.ents))
+	}
+	e.stamp++
+	if e.stamp == 0 {
+		clear(e.mark)
+		e.stamp = 1
+	}
 
-	// Candidates: removed entities, and entities new or changed against the baseline.
-	e.cands, e.keys, e.removed = e.cands[:0], e.keys[:0], e.removed[:0]
-	var selfCell uint32
-	selfLive := cur.has(int(v.Self))
-	if selfLive {
-		selfCell = cur.cell[v.Self]
+	// Removals: entities of the baseline that the frame no longer has.
+	e.removed = e.removed[:0]
+	for w, h := range v.held {
+		var l uint64
+		if w < len(cur.liveBits) {
+			l = cur.liveBits[w]
+		}
+		for x := h &^ l; x != 0 && len(e.removed) < MaxRemovalsPerSnapshot; x &= x - 1 {
+			e.removed = append(e.removed, uint16(w*64+bits.TrailingZeros64(x)))
+		}
 	}
+
+	// Candidates: entities examined that are new or changed against the baseline.
+	e.cands, e.keys = e.cands[:0], e.keys[:0]
 	e.hist = [256]int32{}
-	for id := 1; id < n; id++ {
-		inCur, inBase := cur.has(id), v.live[id]
-		if !inCur {
-			v.acc[id] = 0
-			if inBase && len(e.removed) < MaxRemovalsPerSnapshot {
-				e.removed = append(e.removed, uint16(id))
-			}
-			continue
-		}
-		if inBase && v.ents[id] == cur.ents[id] {
-			v.acc[id] = 0
-			continue
-		}
-		if id == int(v.Self) {
-			continue // always sent, first
-		}
-		var r uint32
-		if selfLive {
-			c := cur.cell[id]
-			r = max(absDiff(c&0xffff, selfCell&0xffff), absDiff(c>>16, selfCell>>16))
-		}
-		wt := weight(r)
-		if !inBase {
-			wt *= 4 // an entity the client does not know is worth more than a refresh
-		}
-		a := v.acc[id] + wt
-		if a < v.acc[id] {
-			a = ^uint32(0)
-		}
-		v.acc[id] = a
-		k := priorityKey(a)
-		e.cands = append(e.cands, uint16(id))
-		e.keys = append(e.keys, k)
-		e.hist[k]++
+	self := int(v.Self)
+	selfLive := cur.has(self)
+	var selfCell uint32
+	if selfLive {
+		selfCell = cur.cell[self]
+		e.mark[self] = e.stamp // always sent, first
 	}
-	// Counting sort by key, descending; ties stay in NetID order.
+	selfChanged := selfLive && !(v.holds(self) && v.ents[self] == cur.ents[self])
+	if selfLive {
+		c := cur.cellIndex(selfCell)
+		scx, scy := c%cur.cols, c/cur.cols
+		for cy := max(scy-NearRadius, 0); cy <= min(scy+NearRadius, cur.rows-1); cy++ {
+			row := cy * cur.cols
+			for cx := max(scx-NearRadius, 0); cx <= min(scx+NearRadius, cur.cols-1); cx++ {
+				for _, id := range cur.byCell[cur.cellStart[row+cx]:cur.cellStart[row+cx+1]] {
+					e.consider(cur, v, int(id), selfCell, selfLive)
+				}
+			}
+		}
+	}
+	for _, id := range v.carry {
+		if int(id) < n {
+			e.consider(cur, v, int(id), selfCell, selfLive)
+		}
+	}
+	if n > 1 {
+		id := v.cursor
+		if len(cur.changed) <= recentMax {
+			for _, id := range cur.changed {
+				e.consider(cur, v, int(id), selfCell, selfLive)
+			}
+		}
+		for range min(max((n-1+SweepPeriod-1)/SweepPeriod, minSweep), n-1) {
+			if id < 1 || id >= n {
+				id = 1
+			}
+			e.consider(cur, v, id, selfCell, selfLive)
+			id++
+		}
+		v.cursor = id
+	}
+	examined := int(e.examined)
+	e.examined = 0
+
+	// Counting sort by key, descending; ties stay in examination order (near first).
 	var pos [256]int32
 	var at int32
 	for k := 255; k >= 0; k-- {
@@ -277,15 +368,16 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 		e.order[pos[k]] = id
 		pos[k]++
 	}
-	selfChanged := selfLive && !(v.live[v.Self] && v.ents[v.Self] == cur.ents[v.Self])
 
 	// Fit: guess how many records fit from the learned compressed size per record, then
-	// shrink until the frame fits the budget.
+	// shrink until the frame fits the budget (give or take slack: the token bucket pays
+	// an overshoot back on the next snapshots; MaxPacket is never exceeded).
 	nrem := len(e.removed)
 	k := len(e.order)
 	if guess := (budget - 24 - 2*nrem) * 256 / max(v.est, 64); guess < k {
 		k = max(guess, 0)
 	}
+	slack := v.BytesPerSnapshot / 8
 	start := len(dst)
 	var size int
 	tries := 0
@@ -294,10 +386,17 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 		e.build(cur, v, k, nrem, selfChanged)
 		e.raw = e.p.append(e.raw[:0])
 		dst = AppendSnapshotHeader(dst[:start], &SnapshotHeader{ID: cur.ID, Base: v.base, Tick: cur.Tick, Size: uint32(len(e.raw))})
-		dst = e.z.EncodeAll(e.raw, dst)
+		if bytes.Equal(e.raw, e.lastRaw) && e.lastZ != nil {
+			dst = append(dst, e.lastZ...)
+		} else {
+			z := len(dst)
+			dst = e.z.EncodeAll(e.raw, dst)
+			e.lastRaw = append(e.lastRaw[:0], e.raw...)
+			e.lastZ = append(e.lastZ[:0], dst[z:]...)
+		}
 		size = len(dst) - start
 		over := size - SnapshotHeaderSize - budget
-		if over <= 0 || (k == 0 && nrem == 0) {
+		if over <= 0 || (over <= slack && size <= MaxPacket) || (k == 0 && nrem == 0) {
 			break
 		}
 		if k > 0 {
@@ -313,12 +412,22 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	}
 	v.credit -= size
 	for _, id := range e.p.ids {
-		v.acc[id] = 0
+		v.st[id].acc, v.st[id].seen, v.st[id].since = 0, cur.ID, cur.ID
+	}
+	// The best candidates left out are examined again next time, and so are the
+	// entities just sent: until a baseline holding them is acked they still differ, and
+	// are sent again if the budget allows.
+	v.carry = append(v.carry[:0], e.order[min(k, len(e.order)):min(k+carryMax, len(e.order))]...)
+	if k >= len(e.order) { // budget not saturated: worth re-sending
+		v.carry = append(v.carry, e.p.ids...)
 	}
 
 	// Record the snapshot and the hash of the table it leaves the client with.
 	s := &v.sent[cur.ID%KeepTables]
 	s.id, s.base = cur.ID, v.base
+	if cap(s.ids) < len(e.p.ids) {
+		s.ids = make([]uint16, 0, max(len(e.p.ids)*2, 128)) // grows rarely, by doubling
+	}
 	s.ids = append(s.ids[:0], e.p.ids...)
 	s.rem = append(s.rem[:0], e.p.rem...)
 	sum, count := v.sum, v.count
@@ -337,9 +446,51 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	s.sum, s.count = sum, count
 	putUint64(dst[start+17:], tableHash(sum, count))
 
-	e.Stats = EncodeStats{Changed: len(e.cands) + b2i(selfChanged), Records: len(e.p.ids), Removals: len(e.p.rem),
-		Raw: len(e.raw), Size: size, Tries: tries}
+	e.Stats = EncodeStats{Changed: len(e.cands) + b2i(selfChanged), Examined: examined, Records: len(e.p.ids),
+		Removals: len(e.p.rem), Raw: len(e.raw), Size: size, Tries: tries}
 	return dst, nil
+}
+
+// consider examines entity id (< len(cur.live)) for v's snapshot of cur, once per
+// snapshot: if it is new or changed against the baseline, it accumulates its priority
+// and becomes a candidate; otherwise its priority restarts.
+func (e *Encoder) consider(cur *Frame, v *ClientView, id int, selfCell uint32, selfLive bool) {
+	if e.mark[id] == e.stamp {
+		return
+	}
+	e.mark[id] = e.stamp
+	e.examined++
+	if !cur.live[id] {
+		return
+	}
+	s := &v.st[id]
+	held := v.held[id/64]&(1<<(id%64)) != 0
+	if held && int32(cur.ver[id]-s.at) <= 0 {
+		s.acc, s.seen, s.since = 0, cur.ID, cur.ID // the client holds the current value
+		return
+	}
+	age := min(max(int32(cur.ID-s.seen), 0), 1<<12)
+	var r uint32
+	if selfLive {
+		c := cur.cell[id]
+		r = max(absDiff(c&0xffff, selfCell&0xffff), absDiff(c>>16, selfCell>>16))
+	}
+	wt := weights[min(r, 8)]
+	if !held {
+		wt *= 4 // an entity the client does not know is worth more than a refresh
+	}
+	a := s.acc + uint32(age)*wt
+	if a < s.acc {
+		a = ^uint32(0)
+	}
+	s.acc, s.seen = a, cur.ID
+	k := priorityKey(a)
+	if wait := cur.ID - s.since; wait >= StaleLimit && wait < 1<<31 {
+		k = uint8(min(240+(wait-StaleLimit)/16, 255)) // overdue: before any accumulator, oldest first
+	}
+	e.cands = append(e.cands, uint16(id))
+	e.keys = append(e.keys, k)
+	e.hist[k]++
 }
 
 var zeroEntity Entity // the baseline of a new entity; never written
@@ -359,7 +510,9 @@ func putUint64(b []byte, v uint64) {
 }
 
 // build fills e.p with self (if changed), the first nrem removals and the first k
-// entities by priority, in NetID order.
+// entities by priority, in NetID order. A candidate whose value turns out to equal the
+// baseline's (it changed and changed back) is not written; its baseline value is then
+// known to be current.
 func (e *Encoder) build(cur *Frame, v *ClientView, k, nrem int, self bool) {
 	p := &e.p
 	p.reset()
@@ -378,9 +531,14 @@ func (e *Encoder) build(cur *Frame, v *ClientView, k, nrem int, self bool) {
 			id := w*64 + bits.TrailingZeros64(word)
 			word &= word - 1
 			c := &cur.ents[id]
-			if v.live[id] {
+			if v.holds(id) {
 				b := &v.ents[id]
-				p.add(uint16(id), diffMask(b, c), b, c)
+				m := diffMask(b, c)
+				if m == 0 {
+					v.st[id].at = cur.ID
+					continue
+				}
+				p.add(uint16(id), m, b, c)
 			} else {
 				p.add(uint16(id), diffMask(&zeroEntity, c)|FlagNew, &zeroEntity, c)
 			}

@@ -154,6 +154,19 @@ type Frame struct {
 	cell  []uint32 // cx | cy<<16
 	count int
 	sum   uint64
+
+	// Shared selection data, computed once per capture for every client's encoding.
+	// ver[id] is the id of the oldest frame since which entity id has had its current
+	// value (and liveness) in every frame up to this one: a client holding the entity's
+	// value of frame at ≥ ver[id] holds its current value.
+	ver      []uint32
+	liveBits []uint64 // live as a bitmap
+	changed  []uint16 // entities whose ver is this frame (changed, new or removed)
+	// The entities by interest cell: those of cell (cx, cy) are
+	// byCell[cellStart[cy*cols+cx]:cellStart[cy*cols+cx+1]], ascending.
+	cols, rows int
+	cellStart  []int32
+	byCell     []uint16
 }
 
 // Len returns the number of entities in f.
@@ -262,7 +275,67 @@ func (r *FrameRing) Capture(w *ecs.World) *Frame {
 		cy := uint32(max(0, pos.Y) / CellSize)
 		f.cell[id] = min(cx, 0xffff) | min(cy, 0xffff)<<16
 	}
+	f.index(r.Frame(id - 1))
 	return f
+}
+
+// index computes the shared selection data of f (ver, liveBits, the cell index), given
+// the previous frame (nil if the ring does not hold it).
+func (f *Frame) index(prev *Frame) {
+	n := len(f.live)
+	f.ver = grow(f.ver, n)
+	f.liveBits = grow(f.liveBits, (n+63)/64)
+	clear(f.liveBits)
+	f.changed = f.changed[:0]
+	if prev != nil && len(prev.ver) != len(prev.live) {
+		prev = nil // not indexed
+	}
+	for id := range n {
+		live := f.live[id]
+		if live {
+			f.liveBits[id/64] |= 1 << (id % 64)
+		}
+		if prev != nil && id < len(prev.live) && prev.live[id] == live && (!live || prev.ents[id] == f.ents[id]) {
+			f.ver[id] = prev.ver[id]
+		} else {
+			f.ver[id] = f.ID
+			if id > 0 {
+				f.changed = append(f.changed, uint16(id))
+			}
+		}
+	}
+	// Cell index (counting sort by cell; cells clamped to the arena's grid).
+	f.cols = int(max(f.ArenaW, 0)/CellSize) + 1
+	f.rows = int(max(f.ArenaH, 0)/CellSize) + 1
+	cells := f.cols * f.rows
+	f.cellStart = grow(f.cellStart, cells+1)
+	clear(f.cellStart)
+	f.byCell = grow(f.byCell, f.count)
+	for id := range n {
+		if f.live[id] {
+			f.cellStart[f.cellIndex(f.cell[id])+1]++
+		}
+	}
+	for i := range cells {
+		f.cellStart[i+1] += f.cellStart[i]
+	}
+	// Fill using cellStart[c] as the cursor of cell c, then shift back.
+	for id := range n {
+		if f.live[id] {
+			c := f.cellIndex(f.cell[id])
+			f.byCell[f.cellStart[c]] = uint16(id)
+			f.cellStart[c]++
+		}
+	}
+	copy(f.cellStart[1:], f.cellStart[:cells])
+	f.cellStart[0] = 0
+}
+
+// cellIndex returns the index in the cell grid of packed cell c, clamped to the grid.
+func (f *Frame) cellIndex(c uint32) int {
+	cx := min(int(c&0xffff), f.cols-1)
+	cy := min(int(c>>16), f.rows-1)
+	return cy*f.cols + cx
 }
 
 // grow returns s resized to n elements, reusing its memory when it can.

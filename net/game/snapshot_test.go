@@ -296,6 +296,15 @@ func TestLossAndReordering(t *testing.T) {
 	tbl := s.dec.Newest()
 	f := s.ring.Latest()
 	t.Logf("applied %d, refused for a missing baseline %d", applied, missing)
+	if tbl != nil && tbl.Hash() != f.Hash() {
+		for id := 1; id < len(f.live); id++ {
+			a, ok1 := tbl.Get(ecs.NetID(id))
+			b, ok2 := f.Get(ecs.NetID(id))
+			if ok1 != ok2 || a != b {
+				t.Logf("DBG id %d client %v %+v frame %v %+v st %+v ver %d held %v base %d tbl %d", id, ok1, a, ok2, b, s.view.st[id], f.ver[id], s.view.holds(id), s.view.base, tbl.ID)
+			}
+		}
+	}
 	if tbl == nil || tbl.Hash() != f.Hash() {
 		t.Fatal("client did not converge to the server's frame")
 	}
