@@ -33,6 +33,16 @@ func fmix64(k uint64) uint64 {
 	return k
 }
 
+// HashSeed, HashMix and HashFinal are SSH2's starting value, word fold and finalizer,
+// exported so that other layers (the network table hash, NQH1) hash the same way.
+const HashSeed = hashSeed
+
+// HashMix folds word w into hash h: (x ^ x>>31)·0x9e3779b97f4a7c15 with x = h ^ w.
+func HashMix(h, w uint64) uint64 { return mix(h, w) }
+
+// HashFinal is the MurmurHash3 64-bit finalizer.
+func HashFinal(k uint64) uint64 { return fmix64(k) }
+
 func u32(v int32) uint64 { return uint64(uint32(v)) }
 
 // HashRecord returns the hash of one entity's canonical record (its contribution to the

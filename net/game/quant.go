@@ -103,26 +103,12 @@ func (e *Entity) Pos(arenaW, arenaH int32) ecs.Position {
 	}
 }
 
-// Entity hash, "NQH1" (documented in doc.go, "State hash"): three 64-bit words folded
-// with the same mix as ecs.Hash, then the MurmurHash3 finalizer.
-const (
-	hashSeed = 0x243f6a8885a308d3
-	hashMul  = 0x9e3779b97f4a7c15
-)
+// Entity hash, "NQH1" (documented in doc.go, "State hash"): 64-bit words folded with
+// the same mix as ecs.Hash (ecs.HashMix), then the MurmurHash3 finalizer (ecs.HashFinal).
+const hashSeed = ecs.HashSeed
 
-func mix(h, w uint64) uint64 {
-	x := h ^ w
-	return (x ^ x>>31) * hashMul
-}
-
-func fmix64(k uint64) uint64 {
-	k ^= k >> 33
-	k *= 0xff51afd7ed558ccd
-	k ^= k >> 33
-	k *= 0xc4ceb9fe1a85ec53
-	k ^= k >> 33
-	return k
-}
+func mix(h, w uint64) uint64 { return ecs.HashMix(h, w) }
+func fmix64(k uint64) uint64 { return ecs.HashFinal(k) }
 
 // HashEntity returns the hash of entity id holding e: its contribution to a table hash.
 func HashEntity(id ecs.NetID, e *Entity) uint64 {
