@@ -294,6 +294,9 @@ func (h *Host) sendPeer(p *Peer) bool {
 			return false
 		}
 	}
+	if p.state == stateAcknowledgingConnect && p.pendingBound() > p.credit {
+		return p.withhold()
+	}
 	mtu := int(p.mtu)
 	for pass := 0; pass < maxSendPassesPerFlush; pass++ {
 		buf := h.sendBuf[:headerSizeWithTime]
@@ -359,9 +362,8 @@ func (h *Host) sendPeer(p *Peer) bool {
 		wire.AppendHeader(buf[start:start], &hdr)
 		dg := buf[start:]
 		if p.state == stateAcknowledgingConnect {
-			// No amplification: before the handshake completes, send no
-			// more than the peer has sent us. A withheld datagram counts as
-			// lost and its reliable commands are retransmitted later.
+			// pendingBound, checked above, covers what is sent here; this
+			// only guards the anti-amplification bound.
 			if len(dg) > p.credit {
 				break
 			}
@@ -371,6 +373,44 @@ func (h *Host) sendPeer(p *Peer) bool {
 		if !more {
 			break
 		}
+	}
+	return true
+}
+
+// pendingBound bounds the bytes sendPeer would send p now: every queued
+// acknowledgement and command, each in a datagram of its own. Before the
+// handshake completes that is the VERIFY_CONNECT: 48 bytes, less than the
+// smallest datagram that carries a CONNECT (50).
+func (p *Peer) pendingBound() int {
+	n := len(p.acks) * (headerSizeWithTime + wire.CommandSize(wire.CmdAcknowledge))
+	for _, oc := range p.outgoing {
+		n += headerSizeWithTime + wire.CommandSize(oc.cmd.Number) + int(oc.fragLen)
+	}
+	return n
+}
+
+// withhold keeps what is queued for a peer whose handshake has not
+// completed and that has not sent us as many bytes as that would cost (no
+// amplification: before the handshake completes a host never sends a peer
+// more bytes than it received from it). Nothing is sent and nothing counts
+// as sent: the commands stay queued, their retransmission timeouts do not
+// double again, and they go out on the flush that follows the peer's next
+// datagram if it brings the credit (a retransmitted CONNECT does). Counting
+// a withheld VERIFY_CONNECT as lost, as this package once did, doubled its
+// timeout each time and let its next transmission fall behind the client's
+// patience. A peer that sends nothing more times out as checkTimeouts would
+// time it out. It reports false if the peer was removed.
+func (p *Peer) withhold() bool {
+	now := p.h.serviceTime
+	if p.earliestTimeout == 0 {
+		p.earliestTimeout = now
+	}
+	d := timeDiff(now, p.earliestTimeout)
+	limited := len(p.outgoing) > 0 && p.outgoing[0].sendAttempts > 0 &&
+		p.outgoing[0].rtTimeout >= p.outgoing[0].rtTimeoutLimit
+	if d >= p.timeoutMaximum || (limited && d >= p.timeoutMinimum) {
+		p.notifyDisconnect()
+		return false
 	}
 	return true
 }

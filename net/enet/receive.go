@@ -61,6 +61,9 @@ func (h *Host) receive(b []byte, from netip.AddrPort, netAddr net.Addr) {
 			h.drop(DropUnknownPeer)
 			return
 		}
+		if p != nil && p.state == stateAcknowledgingConnect && connectedOnly(c.Number) {
+			p.impliedConnect()
+		}
 		res, reason := resultOK, DropProtocol
 		switch c.Number {
 		case wire.CmdAcknowledge:
@@ -118,6 +121,36 @@ func (h *Host) receive(b []byte, from netip.AddrPort, netAddr net.Addr) {
 				p.queueAck(&c, hdr.SentTime)
 			}
 		}
+	}
+}
+
+// connectedOnly reports whether a peer sends command n only once it is
+// connected: its handler refuses n in every other state.
+func connectedOnly(n uint8) bool {
+	switch n {
+	case wire.CmdPing, wire.CmdSendReliable, wire.CmdSendUnreliable, wire.CmdSendUnsequenced,
+		wire.CmdSendFragment, wire.CmdSendUnreliableFragment, wire.CmdBandwidthLimit, wire.CmdThrottleConfigure:
+		return true
+	}
+	return false
+}
+
+// impliedConnect completes a server peer's handshake on a connected-only
+// command from the client. Deviation from ENet: a client sends such commands
+// only once our VERIFY_CONNECT connected it (the datagram carries the peer
+// ID and session it learned from it), so the handshake completed and only
+// its acknowledgement is missing: lost, or behind this datagram. ENet 1.3
+// refuses the commands and recovers only when a retransmitted VERIFY_CONNECT
+// is acknowledged; meanwhile the client's own retransmissions back off and
+// may time out (the half-open connection of the handshake regression test).
+// Here the command stands for the acknowledgement, as on the client the
+// VERIFY_CONNECT stands for the CONNECT's. Nothing changes on the wire: a
+// peer sees its packets accepted sooner. Forging this needs what forging
+// the acknowledgement needs (the address, the peer ID and the session).
+// A DISCONNECT implies nothing: it resets the peer silently, as in ENet.
+func (p *Peer) impliedConnect() {
+	if p.removeSentReliable(1, 0xFF) == wire.CmdVerifyConnect {
+		p.notifyConnect()
 	}
 }
 
