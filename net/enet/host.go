@@ -213,7 +213,7 @@ func newHost(tr Transport, cfg Config, server bool) (*Host, error) {
 		peers:    make([]*Peer, cfg.MaxPeers),
 		byAddr:   make(map[netip.AddrPort]*Peer),
 		sendBuf:  make([]byte, 0, wire.MaximumMTU),
-		cmdc:     make(chan hostCmd, 256),
+		cmdc:     make(chan hostCmd, queueSize(cfg.MaxPeers, 4, 256, 16384)), // a Send per peer per tick must not block the caller
 		inc:      make(chan *datagram, queueSize(cfg.MaxPeers, 2, datagramQueueMin, datagramQueue)),
 		free:     make(chan *datagram, queueSize(cfg.MaxPeers, 2, datagramQueueMin, datagramQueue)),
 		events:   make(chan Event, queueSize(cfg.MaxPeers, 16, eventChanSize, eventChanMax)),
