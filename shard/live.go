@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/net/enet"
 	"github.com/shardsim/shardsim/net/server"
 	"github.com/shardsim/shardsim/replay"
 	"github.com/shardsim/shardsim/systems"
@@ -36,6 +37,13 @@ type LiveConfig struct {
 	// Initial, when set, is the world to continue (a promoted shadow's copy) instead of
 	// a new one; World and Entities are then ignored.
 	Initial *ecs.World
+	// Transport, when set, is the socket clients reach the shard on (a promoted shadow
+	// binds its client port up front); Addr is then ignored. The shard owns it.
+	Transport enet.Transport
+	// RecordFlushEvery is the number of ticks per recorded tick block (0: the replay
+	// default). 1 makes every tick reach the file before the shard forwards it (OnTick),
+	// so a killed shard's recording holds every tick its shadows stepped.
+	RecordFlushEvery int
 }
 
 // Rotator decides when a live recording moves to its next file and provides it.
@@ -95,7 +103,15 @@ func StartLive(cfg LiveConfig) (*Live, error) {
 	}
 	cfg.SnapshotRate = min(cfg.SnapshotRate, w.G.Rate)
 	cfg.Server.SnapshotRate = cfg.SnapshotRate
-	srv, err := server.Listen(cfg.Addr, cfg.Server)
+	var srv *server.Server
+	var err error
+	if cfg.Transport != nil {
+		if srv, err = server.New(cfg.Transport, cfg.Server); err != nil {
+			cfg.Transport.Close()
+		}
+	} else {
+		srv, err = server.Listen(cfg.Addr, cfg.Server)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +126,7 @@ func StartLive(cfg LiveConfig) (*Live, error) {
 }
 
 func (l *Live) newRecorder(out io.Writer) (*replay.Recorder, error) {
-	return replay.NewRecorder(out, l.w, &l.cfg.Systems, replay.RecorderOptions{Name: "live", Writer: replay.WriterOptions{Sync: true}})
+	return replay.NewRecorder(out, l.w, &l.cfg.Systems, replay.RecorderOptions{Name: "live", Writer: replay.WriterOptions{Sync: true, FlushEvery: l.cfg.RecordFlushEvery}})
 }
 
 // rotate ends the current replay and starts the next one from the world as it is.
@@ -126,6 +142,10 @@ func (l *Live) rotate() error {
 	l.rec, err = l.newRecorder(out)
 	return err
 }
+
+// SetShadows replaces the failover addresses announced to clients (see
+// server.Server.SetShadows); safe from any goroutine.
+func (l *Live) SetShadows(addrs []string) { l.srv.SetShadows(addrs) }
 
 // Addr is the address clients connect to.
 func (l *Live) Addr() net.Addr { return l.srv.Addr() }

@@ -35,6 +35,7 @@ const TYPE_UPLOAD_ERROR = 0x16
 const TYPE_CANVAS_INFO = 0x17
 const TYPE_ART_CHUNK = 0x18
 const TYPE_FETCH_ERROR = 0x19
+const TYPE_SHADOW_LIST = 0x1A
 const ART_CHUNK = 1024 # bytes per UploadChunk
 const UPLOAD_WINDOW = 65536 # bytes sent beyond the newest UploadAck
 
@@ -124,6 +125,8 @@ func on_packet(data: PoolByteArray) -> Array:
 			return [on_notice(data)]
 		TYPE_UPLOAD_ACK, TYPE_UPLOAD_DONE, TYPE_UPLOAD_ERROR, TYPE_CANVAS_INFO, TYPE_ART_CHUNK, TYPE_FETCH_ERROR:
 			return on_art(data)
+		TYPE_SHADOW_LIST:
+			return [on_shadow_list(data)]
 	return ["UNKNOWN %02x %d" % [data[0], data.size()]]
 
 
@@ -153,6 +156,24 @@ func on_welcome(data: PoolByteArray) -> Array:
 		lines.append("SHADOW %s" % data.subarray(off + 1, off + l).get_string_from_utf8())
 		off += 1 + l
 	return lines
+
+
+# on_shadow_list prints the failover addresses a ShadowList announces
+# ("SHADOWS <addr> <addr>..."); this client does not fail over, it only reports them.
+func on_shadow_list(data: PoolByteArray) -> String:
+	if data.size() < 2:
+		return "BAD_MESSAGE shadow_list %d bytes" % data.size()
+	var addrs := []
+	var off := 2
+	for _i in range(data[1]):
+		if off >= data.size():
+			return "BAD_MESSAGE shadow_list truncated"
+		var l: int = data[off]
+		if l == 0 or off + l >= data.size():
+			return "BAD_MESSAGE shadow_list address"
+		addrs.append(data.subarray(off + 1, off + l).get_string_from_utf8())
+		off += 1 + l
+	return "SHADOWS %s" % PoolStringArray(addrs).join(" ")
 
 
 # on_notice prints a Kick ("KICK <code> <text>") or Error ("NOTICE <code> <text>").

@@ -28,6 +28,7 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "seed of the bots' wandering")
 	firstID := fs.Uint64("first-client-id", 1, "token client id of the first bot (bot i gets this + i)")
 	dialTimeout := fs.Duration("dial-timeout", client.DefaultDialTimeout, "how long a bot waits for its welcome")
+	failover := fs.Bool("failover", true, "when the shard is lost, reconnect to the shadows it announced (highest rank first)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object on the last stdout line")
 	loadKey := keyFlag(fs)
 	if code := parseFlags(fs, args, 0); code >= 0 {
@@ -64,7 +65,7 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	term := isTerminal(stderr)
 	r, err := bots.Run(ctx, bots.Config{
 		Server: *server, Key: key, Clients: *clients, Duration: *duration, Ramp: *ramp,
-		Seed: *seed, FirstClientID: *firstID, Client: client.Options{DialTimeout: *dialTimeout},
+		Seed: *seed, FirstClientID: *firstID, Client: client.Options{DialTimeout: *dialTimeout, Failover: *failover},
 		Progress: func(p bots.Progress) {
 			line := fmt.Sprintf("bots: %s, %d/%d started, %d connected, %d failed, %d ended, %.1f snapshots/s, %.1f/%.1f kbit/s down/up, rtt %s",
 				p.Elapsed.Round(time.Second), p.Started, *clients, p.Connected, p.Failed, p.Ended,
@@ -90,6 +91,10 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, f := range r.EndReason {
 		fmt.Fprintf(stdout, "  ended: %d × %s\n", f.Count, f.Reason)
+	}
+	if r.Reconnects > 0 {
+		fmt.Fprintf(stdout, "failover: %d reconnects by %d bots, time lost p50 %.0f ms, max %.0f ms\n",
+			r.Reconnects, r.Reconnected, r.ReconnectTime.P50*1000, r.ReconnectTime.Max*1000)
 	}
 	if r.Connected > 0 {
 		fmt.Fprintf(stdout, "per client: %.1f snapshots/s (min %.1f), %.1f kbit/s down (p99 %.1f), %.1f kbit/s up\n",

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -62,7 +64,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics and /debug/pprof/ on this TCP address, e.g. 127.0.0.1:9090 (empty: off)")
-	shadowAddr := fs.String("shadow-addr", "", "UDP address of the sync port shadow shards follow (empty: none)")
+	shadowAddr := fs.String("shadow-addr", "", "UDP address of the sync port shadow shards follow (empty: none); clients are told the shadows that joined, highest rank first, unless --shadows is set")
+	handoverRank := fs.Int("handover-rank", -1, "with --shadow-addr: on SIGUSR1, hand the shard over to the shadow of this rank (-1: the highest rank attached) and exit")
+	flushEvery := fs.Int("record-flush-every", 0, "with --record: ticks per recorded block (0: the replay default; 1: every tick reaches the file before shadows get it, so a killed shard's recording covers what they stepped)")
 	loadKey := keyFlag(fs)
 	if code := parseFlags(fs, args, 0); code >= 0 {
 		return code
@@ -87,6 +91,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	if *handoverRank < -1 || *handoverRank > 255 || *flushEvery < 0 {
+		fmt.Fprintln(stderr, "shardsim serve: --handover-rank must be in [-1, 255] and --record-flush-every ≥ 0")
+		return 2
+	}
 	if (rotSize > 0 || *rotateEvery != 0) && *record == "" || *rotateEvery < 0 {
 		fmt.Fprintln(stderr, "shardsim serve: --record-rotate-size and --record-rotate-every need --record (and a positive value)")
 		return 2
@@ -110,12 +118,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	cfg := shard.LiveConfig{
-		Addr:         *addr,
-		World:        ecs.Config{Seed: *seed, Rate: uint16(*rate)},
-		Systems:      systems.DefaultConfig(),
-		Entities:     *entities,
-		SnapshotRate: uint16(*snapRate),
-		Server:       server.Config{Godot: godot.Version(*gv), MaxClients: *maxClients, Key: key, Shadows: shadowList},
+		Addr:             *addr,
+		World:            ecs.Config{Seed: *seed, Rate: uint16(*rate)},
+		Systems:          systems.DefaultConfig(),
+		Entities:         *entities,
+		SnapshotRate:     uint16(*snapRate),
+		Server:           server.Config{Godot: godot.Version(*gv), MaxClients: *maxClients, Key: key, Shadows: shadowList},
+		RecordFlushEvery: *flushEvery,
 	}
 	switch {
 	case *record != "" && (rotSize > 0 || *rotateEvery > 0):
@@ -159,7 +168,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	_, stopSync, err := shadow.ServeSync(&cfg, *shadowAddr, func(f string, a ...any) { fmt.Fprintf(stderr, "serve: "+f+"\n", a...) })
+	var logMu sync.Mutex
+	logf := func(f string, a ...any) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		fmt.Fprintf(stderr, "serve: "+f+"\n", a...)
+	}
+	prim, stopSync, err := shadow.ServeSync(&cfg, *shadowAddr, logf)
 	if err != nil {
 		fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
 		return 1
@@ -185,6 +200,16 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics, profiles on http://%s/debug/pprof/\n", *metricsAddr, *metricsAddr)
 	}
 	fmt.Fprintf(stdout, "serving on %s (Godot %d framing, %d Hz, %d NPCs, key %s)\n", live.Addr(), *gv, *rate, *entities, keyPath)
+	if prim != nil {
+		fmt.Fprintf(stdout, "shadow sync port on %s\n", prim.Addr())
+		if shadowList == nil {
+			prim.WatchRoster(func(r []shadow.RosterEntry) {
+				addrs := shadow.ClientAddrs(r)
+				live.SetShadows(addrs)
+				logf("failover addresses announced to clients: [%s]", strings.Join(addrs, " "))
+			})
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *duration > 0 {
@@ -192,13 +217,37 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
+	liveCtx, stopLive := context.WithCancel(ctx)
+	defer stopLive()
+	usr1 := make(chan os.Signal, 1)
+	if prim != nil {
+		signal.Notify(usr1, syscall.SIGUSR1)
+		defer signal.Stop(usr1)
+	}
 	done := make(chan error, 1)
-	go func() { done <- live.Run(ctx) }()
+	go func() { done <- live.Run(liveCtx) }()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	term := isTerminal(stderr)
+	handover := -1 // rank being handed over to
 	for {
 		select {
+		case <-usr1:
+			if handover >= 0 {
+				continue
+			}
+			rank, addrs, err := pickSuccessor(prim.Roster(), *handoverRank)
+			if err != nil {
+				logf("hand-over refused: %v", err)
+				continue
+			}
+			handover = rank
+			// Drain: clients learn the successor first, then the shard stops stepping
+			// (the recording ends at its last tick) and disconnects them; they fail
+			// over to the successor, which promotes at exactly that tick.
+			live.SetShadows(addrs)
+			logf("handing over to rank %d (%s): draining", rank, addrs[0])
+			time.AfterFunc(200*time.Millisecond, stopLive)
 		case err := <-done:
 			st := live.Stats()
 			if term {
@@ -209,6 +258,16 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
 				return 1
+			}
+			if handover >= 0 {
+				hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				err := prim.HandOver(hctx, uint8(handover))
+				cancel()
+				if err != nil {
+					fmt.Fprintf(stderr, "shardsim serve: hand-over: %v\n", err)
+					return 1
+				}
+				fmt.Fprintf(stdout, "handed over at tick %d, hash %016x to rank %d\n", st.Tick, st.Hash, handover)
 			}
 			return 0
 		case <-tick.C:
@@ -222,6 +281,25 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+}
+
+// pickSuccessor chooses the shadow a hand-over goes to (rank, or the highest attached
+// when rank is -1) and returns its rank and the failover list with it first.
+func pickSuccessor(roster []shadow.RosterEntry, rank int) (int, []string, error) {
+	i := 0
+	if rank >= 0 {
+		i = slices.IndexFunc(roster, func(e shadow.RosterEntry) bool { return int(e.Rank) == rank })
+	}
+	if i < 0 || len(roster) == 0 {
+		return 0, nil, fmt.Errorf("%w: rank %d (attached: %d)", shadow.ErrNoShadow, rank, len(roster))
+	}
+	succ := roster[i]
+	rest := slices.Delete(slices.Clone(roster), i, i+1)
+	addrs := shadow.ClientAddrs(append([]shadow.RosterEntry{succ}, rest...))
+	if len(addrs) == 0 || addrs[0] != succ.ClientAddr {
+		return 0, nil, fmt.Errorf("rank %d announced no usable client address (%q)", succ.Rank, succ.ClientAddr)
+	}
+	return int(succ.Rank), addrs, nil
 }
 
 func runToken(args []string, stdout, stderr io.Writer) int {

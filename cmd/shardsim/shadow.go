@@ -7,9 +7,11 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/shardsim/shardsim/ecs"
 	"github.com/shardsim/shardsim/net/godot"
 	"github.com/shardsim/shardsim/net/server"
 	"github.com/shardsim/shardsim/shard/shadow"
@@ -53,7 +55,8 @@ func runShadow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shardsim shadow: %v\n", err)
 		return 1
 	}
-	var logMu sync.Mutex
+	var logMu, outMu sync.Mutex
+	var firstLive atomic.Bool
 	logf := func(format string, a ...any) {
 		logMu.Lock()
 		defer logMu.Unlock()
@@ -68,13 +71,29 @@ func runShadow(args []string, stdout, stderr io.Writer) int {
 		MaxBacklog: *backlog,
 		Server:     server.Config{Godot: godot.Version(*gv), Key: key},
 		Logf:       logf,
+		// Parseable lines for scripts and tests: the take-over tick and hash (compare
+		// with a replay of the primary's recording), and the first tick served.
+		OnPromote: func(p shadow.Promotion) {
+			outMu.Lock()
+			defer outMu.Unlock()
+			fmt.Fprintf(stdout, "promoted: tick=%d hash=%016x clients=%s sync=%s planned=%v\n", p.Tick, p.Hash, p.ClientAddr, p.SyncAddr, p.Planned)
+		},
+		OnLiveTick: func(w *ecs.World, _ []ecs.Command, _ uint64) {
+			if !firstLive.Swap(true) {
+				outMu.Lock()
+				defer outMu.Unlock()
+				fmt.Fprintf(stdout, "first promoted tick %d\n", w.G.Tick)
+			}
+		},
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "shardsim shadow: %v\n", err)
 		return 1
 	}
 	defer sh.Close()
-	fmt.Fprintf(stdout, "shadow rank %d following %s (sync port %s, clients on %s once promoted, key %s)\n", *rank, *primary, sh.SyncAddr(), *addr, keyPath)
+	outMu.Lock()
+	fmt.Fprintf(stdout, "shadow rank %d following %s (sync port %s, clients on %s once promoted, key %s)\n", *rank, *primary, sh.SyncAddr(), sh.ClientAddr(), keyPath)
+	outMu.Unlock()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -91,6 +110,8 @@ func runShadow(args []string, stdout, stderr io.Writer) int {
 	for {
 		select {
 		case err := <-done:
+			outMu.Lock()
+			defer outMu.Unlock()
 			st := sh.Stats()
 			if term {
 				fmt.Fprintln(stderr)

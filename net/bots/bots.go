@@ -54,6 +54,8 @@ type Progress struct {
 	Connected int // sessions running now
 	Failed    int // dials that failed
 	Ended     int // sessions the server ended (kick or disconnect)
+	// Reconnects counts failovers of the bots to a shadow (Client.Failover) so far.
+	Reconnects uint64
 	// Per connected client over the last second: snapshots/s, downstream and upstream
 	// bytes/s (averages over the clients connected).
 	SnapshotsPerSec, DownBytesPerSec, UpBytesPerSec float64
@@ -116,6 +118,13 @@ type Report struct {
 	Snapshots uint64 `json:"snapshots"`
 	Applied   uint64 `json:"applied"`
 	Bad       uint64 `json:"bad"`
+	// Reconnects counts failovers to a new server (Config.Client.Failover), Reconnected
+	// the bots that made at least one; ReconnectTime is the time each bot lost to its
+	// failovers (last packet of the lost server to the new Welcome), seconds, over the
+	// bots that reconnected.
+	Reconnects    uint64 `json:"reconnects"`
+	Reconnected   int    `json:"reconnected"`
+	ReconnectTime Dist   `json:"reconnect_s"`
 	// RTT over the per-second samples of every connected client, milliseconds.
 	RTTP50 float64 `json:"rtt_p50_ms"`
 	RTTP99 float64 `json:"rtt_p99_ms"`
@@ -303,6 +312,7 @@ func progress(bots []*bot, mu *sync.Mutex, elapsed, since time.Duration, first b
 		}
 		p.Connected++
 		st := b.c.Stats()
+		p.Reconnects += st.Reconnects
 		rtts = append(rtts, float64(st.RTT)/float64(time.Millisecond))
 		if !first && since > 0 && !b.prev.Welcomed.IsZero() {
 			s := since.Seconds()
@@ -325,7 +335,7 @@ func progress(bots []*bot, mu *sync.Mutex, elapsed, since time.Duration, first b
 func report(cfg Config, bots []*bot, elapsed time.Duration, end time.Time, rtts []float64) *Report {
 	r := &Report{Clients: cfg.Clients, Duration: elapsed}
 	fails, ends := map[string]int{}, map[string]int{}
-	var dial, snaps, down, up []float64
+	var dial, snaps, down, up, lost []float64
 	var got, expected uint64
 	var byRate float64
 	for _, b := range bots {
@@ -337,6 +347,11 @@ func report(cfg Config, bots []*bot, elapsed time.Duration, end time.Time, rtts 
 		r.Connected++
 		dial = append(dial, b.dialed.Seconds())
 		st := b.final
+		if st.Reconnects > 0 {
+			r.Reconnects += st.Reconnects
+			r.Reconnected++
+			lost = append(lost, st.Lost.Seconds())
+		}
 		stop := end
 		if !st.Ended.IsZero() && st.Ended.Before(end) {
 			stop = st.Ended
@@ -359,6 +374,7 @@ func report(cfg Config, bots []*bot, elapsed time.Duration, end time.Time, rtts 
 	}
 	r.Failures, r.EndReason = failures(fails), failures(ends)
 	r.DialTime = distOf(dial)
+	r.ReconnectTime = distOf(lost)
 	r.SnapshotsPerSec, r.DownBytesPerSec, r.UpBytesPerSec = distOf(snaps), distOf(down), distOf(up)
 	if expected > 0 {
 		r.Delivery = float64(got) / float64(expected)
@@ -380,6 +396,8 @@ func reason(err error) string {
 	switch {
 	case err == nil:
 		return "none"
+	case errors.Is(err, client.ErrFailover):
+		return "failover failed" // first: it wraps the last attempt's error
 	case errors.As(err, &ke):
 		return "kicked: " + client.ReasonString(ke.Reason)
 	case errors.Is(err, client.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
@@ -388,6 +406,7 @@ func reason(err error) string {
 		return "refused"
 	case errors.Is(err, client.ErrDisconnected):
 		return "disconnected"
+
 	case errors.Is(err, errRunEnded):
 		return "run ended before the welcome"
 	}

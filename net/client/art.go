@@ -77,7 +77,7 @@ type fetchState struct {
 func (c *Client) sendRaw(msg []byte) error {
 	out := godot.AppendFrame3(nil, c.id, godot.ServerID, nil)
 	out = godot.AppendRaw3(out, msg)
-	if err := c.peer.Send(chanReliable, out, enet.Reliable); err != nil {
+	if err := c.currentPeer().Send(chanReliable, out, enet.Reliable); err != nil {
 		if e := c.Err(); e != nil {
 			return e // the session ended: say why
 		}

@@ -30,6 +30,9 @@ const (
 	DefaultRedundancy        = 4
 	DefaultDialTimeout       = 10 * time.Second
 	DefaultDisconnectTimeout = time.Second
+	DefaultSilenceTimeout    = time.Second
+	DefaultAttemptTimeout    = 2 * time.Second
+	DefaultFailoverTimeout   = 30 * time.Second
 )
 
 // Options configures [Dial]. The zero value is usable.
@@ -60,6 +63,36 @@ type Options struct {
 	// OnCanvas, when set, is called on the client's goroutine for each CanvasInfo the
 	// server sends (every canvas after the Welcome, then each new one). fn must not block.
 	OnCanvas func(m game.CanvasInfoMsg)
+
+	// Failover makes a welcomed client survive the loss of its server: when the server
+	// falls silent (no packet for SilenceTimeout), disconnects, or kicks it with
+	// game.ReasonShutdown, the client reconnects with the same token and id to the
+	// failover addresses it was told (the Welcome's Shadows, replaced by each
+	// ShadowList), in that order, highest take-over rank first, cycling through them
+	// until one welcomes it or FailoverTimeout has passed. See [Stats.Reconnects].
+	Failover bool
+	// SilenceTimeout is how long a welcomed server may send nothing before it counts as
+	// lost (default DefaultSilenceTimeout). Only with Failover.
+	SilenceTimeout time.Duration
+	// AttemptTimeout bounds one reconnect attempt to one address, from the ENet
+	// connect to the Welcome (default DefaultAttemptTimeout).
+	AttemptTimeout time.Duration
+	// FailoverTimeout bounds the whole search for a new server (default
+	// DefaultFailoverTimeout); the session then ends with [ErrFailover].
+	FailoverTimeout time.Duration
+	// NewTransport, when set, makes the socket of each reconnect attempt (default a UDP
+	// socket on LocalAddr). The client owns what it returns.
+	NewTransport func() (enet.Transport, error)
+	// OnReconnect, when set, is called on the client's goroutine after each successful
+	// failover. fn must not block.
+	OnReconnect func(Reconnect)
+}
+
+// Reconnect describes one successful failover.
+type Reconnect struct {
+	From, To string        // the lost server's address and the new one's
+	Lost     time.Duration // from the last packet of the lost server to the new Welcome
+	Attempts int           // connection attempts it took
 }
 
 // Stats are a client's counters.
@@ -81,18 +114,29 @@ type Stats struct {
 	PacketsIn, PacketsOut uint64
 	// RTT is the smoothed round-trip time of the ENet connection.
 	RTT time.Duration
-	// Welcomed is when the Welcome arrived; Ended when the session ended (zero while
-	// it runs).
+	// Welcomed is when the first Welcome arrived; Ended when the session ended (zero
+	// while it runs).
 	Welcomed, Ended time.Time
+	// Reconnects counts failovers to a new server (Options.Failover); Lost is the time
+	// they cost in total, LastLost the last one's (each from the last packet of the lost
+	// server to the new server's Welcome). Attempts counts connection attempts made
+	// while failing over.
+	Reconnects, Attempts uint64
+	Lost, LastLost       time.Duration
+	// Server is the address of the server the client is connected to now.
+	Server string
+	// ExpectedBefore is the number of snapshots the servers before the current one
+	// sent (snapshot ids restart with each server); see [Stats.Expected].
+	ExpectedBefore uint64
 }
 
 // Expected returns how many snapshots the server sent between the first and the newest
-// one received: the span of snapshot ids seen.
+// one received: the span of snapshot ids seen, plus ExpectedBefore.
 func (s Stats) Expected() uint64 {
 	if s.FirstID == 0 {
-		return 0
+		return s.ExpectedBefore
 	}
-	return uint64(s.LastID-s.FirstID) + 1
+	return s.ExpectedBefore + uint64(s.LastID-s.FirstID) + 1
 }
 
 // Loss returns the fraction of snapshots lost among those Expected (0 with none).
@@ -106,8 +150,8 @@ func (s Stats) Loss() float64 {
 
 // Client is a connected game client. Its methods are safe from any goroutine.
 type Client struct {
-	host    *enet.Host
-	peer    *enet.Peer
+	host    *enet.Host // replaced on failover: read under mu from other goroutines
+	peer    *enet.Peer // ditto
 	id      uint32
 	token   []byte
 	opt     Options
@@ -127,15 +171,19 @@ type Client struct {
 	up       *upState
 	fetches  map[[32]byte]*fetchState
 	canvases map[ecs.CanvasID]game.CanvasInfoMsg
+	base     enet.Stats // counters of the hosts before the current one
+	shadows  []string   // failover addresses, highest rank first
 
 	upLock sync.Mutex // one Upload at a time
 
 	// Owned by the client goroutine.
-	seq     uint32
-	hist    [game.MaxInputs]game.SeqInput
-	msg     game.InputMsg
-	scratch []byte
-	out     []byte
+	seq      uint32
+	hist     [game.MaxInputs]game.SeqInput
+	msg      game.InputMsg
+	scratch  []byte
+	out      []byte
+	addr     string // current server
+	welcome0 bool   // the current server welcomed the client
 }
 
 // Dial connects to the shard at addr (host:port) with the connect token and returns
@@ -205,7 +253,7 @@ func Dial(ctx context.Context, addr string, token string, opt Options) (*Client,
 		return nil, fmt.Errorf("client: %w", err)
 	}
 	c := &Client{
-		host: host, peer: peer, id: opt.ID, token: []byte(token), opt: opt,
+		host: host, peer: peer, id: opt.ID, token: []byte(token), opt: opt, addr: raddr.String(),
 		quit: make(chan struct{}), done: make(chan struct{}), ready: make(chan struct{}),
 		dec: game.NewDecoder(), fetches: map[[32]byte]*fetchState{}, canvases: map[ecs.CanvasID]game.CanvasInfoMsg{},
 	}
@@ -232,7 +280,26 @@ func (c *Client) ID() uint32 { return c.id }
 
 // Welcome returns the server's Welcome: the client's NetID, the rates, the arena and
 // the failover addresses.
-func (c *Client) Welcome() game.WelcomeMsg { return c.welcome }
+func (c *Client) Welcome() game.WelcomeMsg {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.welcome
+}
+
+// Shadows returns the failover addresses the server announced last (the Welcome's,
+// replaced by each ShadowList), highest take-over rank first.
+func (c *Client) Shadows() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.shadows...)
+}
+
+// currentPeer returns the peer of the server the client talks to now.
+func (c *Client) currentPeer() *enet.Peer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.peer
+}
 
 // SetInput sets the input sent from the next tick on.
 func (c *Client) SetInput(in ecs.Input) { c.input.Store(packInput(in)) }
@@ -252,10 +319,12 @@ func (c *Client) Table(fn func(t *game.Table)) {
 func (c *Client) Stats() Stats {
 	c.mu.Lock()
 	st := c.st
+	host, peer, base := c.host, c.peer, c.base
 	c.mu.Unlock()
-	hs := c.host.Stats()
-	st.BytesIn, st.BytesOut, st.PacketsIn, st.PacketsOut = hs.BytesIn, hs.BytesOut, hs.PacketsIn, hs.PacketsOut
-	st.RTT = c.peer.RTT()
+	hs := host.Stats()
+	st.BytesIn, st.BytesOut = base.BytesIn+hs.BytesIn, base.BytesOut+hs.BytesOut
+	st.PacketsIn, st.PacketsOut = base.PacketsIn+hs.PacketsIn, base.PacketsOut+hs.PacketsOut
+	st.RTT = peer.RTT()
 	return st
 }
 
@@ -294,15 +363,69 @@ func (c *Client) fail(err error) {
 	}
 }
 
+// failover is the search for a new server after the current one was lost.
+type failover struct {
+	from     string
+	since    time.Time // last packet from the lost server
+	deadline time.Time
+	addrs    []string
+	next     int
+	attempts int
+	until    time.Time // end of the current attempt
+	lastErr  error
+}
+
 func (c *Client) run() {
 	defer close(c.done)
-	defer c.host.Close()
+	defer func() { c.host.Close() }()
 	var (
 		period    time.Duration // input period once welcomed
 		nextInput time.Time
 		connected bool
+		lastRecv  time.Time
+		fo        *failover // non-nil while failing over
 	)
 	const idle = 50 * time.Millisecond
+	// lost starts (or continues) a failover; it reports false when the session ended.
+	lost := func(now time.Time, why error) bool {
+		if fo == nil {
+			if !c.opt.Failover || !c.welcome0 {
+				return false
+			}
+			fo = &failover{from: c.addr, since: lastRecv, deadline: now.Add(c.failoverTimeout()), addrs: c.Shadows()}
+		}
+		fo.lastErr = why
+		period, connected = 0, false
+		for {
+			if len(fo.addrs) == 0 {
+				c.fail(fmt.Errorf("%w: no failover address: %w", ErrFailover, why))
+				return false
+			}
+			if !now.Before(fo.deadline) {
+				c.fail(fmt.Errorf("%w: no server welcomed the client within %s (%d attempts); last: %w", ErrFailover, c.failoverTimeout(), fo.attempts, fo.lastErr))
+				return false
+			}
+			addr := fo.addrs[fo.next%len(fo.addrs)]
+			fo.next++
+			fo.attempts++
+			c.mu.Lock()
+			c.st.Attempts++
+			c.mu.Unlock()
+			err := c.redial(addr)
+			if err == nil {
+				fo.until = now.Add(c.attemptTimeout())
+				return true
+			}
+			fo.lastErr = err
+			select { // no socket: wait a little before the next address
+			case <-c.quit:
+				c.fail(ErrClosed)
+				return false
+			case <-time.After(100 * time.Millisecond):
+			}
+			now = time.Now()
+		}
+	}
 	for {
 		select {
 		case <-c.quit:
@@ -315,12 +438,16 @@ func (c *Client) run() {
 		}
 		wait := idle
 		if period > 0 {
-			wait = time.Until(nextInput)
+			wait = min(time.Until(nextInput), idle)
 		}
 		ev, err := c.host.Service(wait)
+		now := time.Now()
 		if err != nil {
-			c.fail(fmt.Errorf("%w: %w", ErrDisconnected, err))
-			return
+			if !lost(now, err) {
+				c.fail(fmt.Errorf("%w: %w", ErrDisconnected, err))
+				return
+			}
+			continue
 		}
 		switch ev.Type {
 		case enet.EventConnect:
@@ -328,29 +455,63 @@ func (c *Client) run() {
 			c.out = godot.AppendFrame3(c.out[:0], c.id, godot.ServerID, nil)
 			c.out = godot.AppendRaw3(c.out, c.token)
 			if err := c.peer.Send(chanReliable, c.out, enet.Reliable); err != nil {
-				c.fail(fmt.Errorf("%w: sending the token: %w", ErrRefused, err))
-				return
+				if !lost(now, fmt.Errorf("%w: sending the token: %w", ErrRefused, err)) {
+					c.fail(fmt.Errorf("%w: sending the token: %w", ErrRefused, err))
+					return
+				}
+				continue
 			}
 		case enet.EventDisconnect:
+			var why error
 			switch {
 			case !connected:
-				c.fail(fmt.Errorf("%w: no answer to the ENet connect", ErrRefused))
+				why = fmt.Errorf("%w: no answer to the ENet connect", ErrRefused)
 			case period == 0 && ev.Data != 0:
-				c.fail(&KickError{Reason: game.Reason(ev.Data), Text: "disconnected before welcome"})
+				why = &KickError{Reason: game.Reason(ev.Data), Text: "disconnected before welcome"}
 			case period == 0:
-				c.fail(fmt.Errorf("%w: disconnected before welcome", ErrRefused))
+				why = fmt.Errorf("%w: disconnected before welcome", ErrRefused)
 			default:
-				c.fail(fmt.Errorf("%w (data %d)", ErrDisconnected, ev.Data))
+				why = fmt.Errorf("%w (data %d)", ErrDisconnected, ev.Data)
 			}
-			return
+			if !lost(now, why) {
+				c.fail(why)
+				return
+			}
+			continue
 		case enet.EventReceive:
-			if p := c.receive(ev.Channel, ev.Packet); p > 0 && period == 0 {
+			lastRecv = now
+			p, kick := c.receive(ev.Channel, ev.Packet)
+			if kick != nil {
+				// A shard going down says so; during a failover any refusal moves on.
+				if (fo == nil && kick.Reason != game.ReasonShutdown) || !lost(now, kick) {
+					c.fail(kick)
+					return
+				}
+				continue
+			}
+			if p > 0 && period == 0 {
 				period = p
-				nextInput = time.Now()
+				nextInput = now
+				if fo != nil {
+					c.reconnected(fo, now)
+					fo = nil
+				}
 			}
 		}
+		switch {
+		case fo != nil && !now.Before(fo.until):
+			if !lost(now, fmt.Errorf("%w: no welcome within %s", ErrTimeout, c.attemptTimeout())) {
+				return
+			}
+			continue
+		case fo == nil && c.opt.Failover && c.welcome0 && now.Sub(lastRecv) >= c.silenceTimeout():
+			if !lost(now, fmt.Errorf("%w: server silent for %s", ErrDisconnected, now.Sub(lastRecv).Round(time.Millisecond))) {
+				return
+			}
+			continue
+		}
 		if period > 0 {
-			if now := time.Now(); !now.Before(nextInput) {
+			if !now.Before(nextInput) {
 				c.sendInput()
 				nextInput = nextInput.Add(period)
 				if nextInput.Before(now) {
@@ -358,6 +519,93 @@ func (c *Client) run() {
 				}
 			}
 		}
+	}
+}
+
+func (c *Client) silenceTimeout() time.Duration {
+	if c.opt.SilenceTimeout > 0 {
+		return c.opt.SilenceTimeout
+	}
+	return DefaultSilenceTimeout
+}
+
+func (c *Client) attemptTimeout() time.Duration {
+	if c.opt.AttemptTimeout > 0 {
+		return c.opt.AttemptTimeout
+	}
+	return DefaultAttemptTimeout
+}
+
+func (c *Client) failoverTimeout() time.Duration {
+	if c.opt.FailoverTimeout > 0 {
+		return c.opt.FailoverTimeout
+	}
+	return DefaultFailoverTimeout
+}
+
+// redial closes the current host and connects a new one to addr (client goroutine).
+// The new server's snapshots start from an empty table.
+func (c *Client) redial(addr string) error {
+	raddr, err := net.ResolveUDPAddr("udp4", addr)
+	if err != nil {
+		return fmt.Errorf("client: failover address %q: %w", addr, err)
+	}
+	var tr enet.Transport
+	if c.opt.NewTransport != nil {
+		tr, err = c.opt.NewTransport()
+	} else {
+		var laddr *net.UDPAddr
+		if c.opt.LocalAddr != "" {
+			laddr, err = net.ResolveUDPAddr("udp4", c.opt.LocalAddr)
+		}
+		if err == nil {
+			tr, err = net.ListenUDP("udp4", laddr)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("client: failover socket: %w", err)
+	}
+	cfg := c.opt.ENet
+	cfg.MaxPeers, cfg.MaxChannels = 1, numChannels
+	host, err := enet.NewClient(tr, cfg)
+	if err != nil {
+		tr.Close()
+		return fmt.Errorf("client: %w", err)
+	}
+	peer, err := host.Connect(raddr, numChannels, c.id)
+	if err != nil {
+		host.Close()
+		return fmt.Errorf("client: %w", err)
+	}
+	old := c.host
+	old.Close()
+	hs := old.Stats()
+	c.mu.Lock()
+	c.base.BytesIn += hs.BytesIn
+	c.base.BytesOut += hs.BytesOut
+	c.base.PacketsIn += hs.PacketsIn
+	c.base.PacketsOut += hs.PacketsOut
+	c.host, c.peer = host, peer
+	if c.st.FirstID != 0 {
+		c.st.ExpectedBefore += uint64(c.st.LastID-c.st.FirstID) + 1
+		c.st.FirstID, c.st.LastID = 0, 0
+	}
+	c.dec = game.NewDecoder()
+	c.mu.Unlock()
+	c.addr, c.welcome0 = raddr.String(), false
+	return nil
+}
+
+// reconnected records a successful failover.
+func (c *Client) reconnected(fo *failover, now time.Time) {
+	r := Reconnect{From: fo.from, To: c.addr, Lost: now.Sub(fo.since), Attempts: fo.attempts}
+	c.mu.Lock()
+	c.st.Reconnects++
+	c.st.Lost += r.Lost
+	c.st.LastLost = r.Lost
+	c.mu.Unlock()
+	if c.opt.OnReconnect != nil {
+		c.opt.OnReconnect(r)
 	}
 }
 
@@ -379,66 +627,75 @@ func (c *Client) disconnect() {
 	}
 }
 
-// receive handles one packet and returns the input period if it was the Welcome.
-func (c *Client) receive(ch uint8, pkt []byte) time.Duration {
+// receive handles one packet and returns the input period if it was the Welcome, or
+// the Kick if it was one (the caller decides whether it ends the session).
+func (c *Client) receive(ch uint8, pkt []byte) (time.Duration, *KickError) {
 	if ch == chanSystem {
 		c.ignored() // peer join/leave notices of the Godot server
-		return 0
+		return 0, nil
 	}
 	f, err := godot.ParseFrame3(pkt)
 	if err != nil || f.Src != godot.ServerID {
 		c.ignored()
-		return 0
+		return 0, nil
 	}
 	data, err := godot.ParseRaw3(f.Payload)
 	if err != nil {
 		c.ignored() // an RPC or path command: not for this client
-		return 0
+		return 0, nil
 	}
 	t, err := game.PeekType(data)
 	if err != nil {
 		c.ignored()
-		return 0
+		return 0, nil
 	}
 	switch t {
 	case game.TypeSnapshot:
 		c.snapshot(data)
 	case game.TypeWelcome:
 		w, err := game.ParseWelcome(data)
-		if err != nil || c.welcomed() {
+		if err != nil || c.welcome0 {
 			c.ignored()
-			return 0
+			return 0, nil
 		}
+		c.welcome0 = true
 		w.Shadows = append([]string(nil), w.Shadows...)
-		c.welcome = w
 		c.mu.Lock()
-		c.st.Welcomed = time.Now()
+		c.welcome = w
+		c.shadows = w.Shadows
+		c.st.Server = c.addr
+		if c.st.Welcomed.IsZero() {
+			c.st.Welcomed = time.Now()
+		}
 		wasReady := c.ready0
 		c.ready0 = true
 		c.mu.Unlock()
 		if !wasReady {
 			close(c.ready)
 		}
-		return time.Second / time.Duration(w.TickRate)
+		return time.Second / time.Duration(w.TickRate), nil
+	case game.TypeShadowList:
+		m, err := game.ParseShadowList(data)
+		if err != nil {
+			c.ignored()
+			return 0, nil
+		}
+		c.mu.Lock()
+		c.shadows = m.Shadows
+		c.mu.Unlock()
 	case game.TypeKick:
 		k, err := game.ParseKick(data)
 		if err != nil {
 			k = game.NoticeMsg{Code: game.ReasonUnspecified, Text: "malformed kick"}
 		}
-		c.fail(&KickError{Reason: k.Code, Text: k.Text})
+		return 0, &KickError{Reason: k.Code, Text: k.Text}
 	default:
 		if c.artMessage(t, data) {
-			return 0
+			return 0, nil
 		}
 		c.ignored() // Error notices and anything newer
 	}
-	return 0
-}
-
-func (c *Client) welcomed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return !c.st.Welcomed.IsZero()
+	return 0, nil
 }
 
 func (c *Client) ignored() {

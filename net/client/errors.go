@@ -20,6 +20,9 @@ var (
 	ErrDisconnected = errors.New("client: disconnected")
 	// ErrClosed: the client was closed by its owner.
 	ErrClosed = errors.New("client: closed")
+	// ErrFailover: the server was lost and no failover address welcomed the client in
+	// time (Options.Failover).
+	ErrFailover = errors.New("client: failover failed")
 	// ErrBadOptions: the [Options] are invalid.
 	ErrBadOptions = errors.New("client: bad options")
 )

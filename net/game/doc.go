@@ -183,6 +183,19 @@
 // FetchError (9 not found, 5 busy when the client has too many fetches queued). The
 // server streams a bounded number of bytes per client per tick.
 //
+// # Failover addresses
+//
+// A shard followed by shadow shards (package shard/shadow) tells its clients where to go
+// if it dies: the Welcome's shadow addresses, and a ShadowList whenever the set of
+// shadows changes (a shadow joined or left, or a planned hand-over puts its successor
+// first). Addresses are the shadows' client-facing "host:port", highest take-over rank
+// first; a client that loses its shard reconnects to them in that order with the same
+// connect token (the shadows share the primary's key).
+//
+//	ShadowList (0x1A, server → client, reliable), 2 + Σ(1+len) bytes (≤ 262)
+//	  0  u8   type
+//	  1  u8   address count (≤ 4), then per address: u8 len (1..64), UTF-8 bytes
+//
 // # Interest management and budget
 //
 // Every entity that differs from the client's baseline gains priority each snapshot it

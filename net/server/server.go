@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -23,8 +24,10 @@ type Config struct {
 	Key          []byte        // HMAC key that signs connect tokens (required)
 	HelloTimeout time.Duration // time to present a token after connecting; default 5 s
 	InputTimeout time.Duration // a playing client silent this long is kicked; default 10 s
-	Shadows      []string      // failover addresses announced in Welcome
-	SnapshotRate uint16        // announced in Welcome
+	// Shadows are the failover addresses announced in Welcome, highest take-over rank
+	// first; [Server.SetShadows] replaces them while the server runs.
+	Shadows      []string
+	SnapshotRate uint16 // announced in Welcome
 	// BytesPerSnapshot is each client's snapshot budget (0: game.DefaultBytesPerSnapshot).
 	BytesPerSnapshot int
 	Clock            func() time.Time // default time.Now
@@ -120,6 +123,9 @@ type Server struct {
 	pending   []placement // CmdPlaceCanvas issued by the last Poll
 	nextSweep time.Time
 
+	shadows    []string                 // announced in Welcomes now
+	newShadows atomic.Pointer[[]string] // set by SetShadows, taken by Poll
+
 	statsMu atomic.Pointer[Stats]
 	st      Stats
 }
@@ -146,6 +152,9 @@ func Listen(addr string, cfg Config) (*Server, error) {
 func New(tr enet.Transport, cfg Config) (*Server, error) {
 	if len(cfg.Key) == 0 {
 		return nil, errors.New("server: no token key")
+	}
+	if err := checkShadows(cfg.Shadows); err != nil {
+		return nil, err
 	}
 	if cfg.Godot == 0 {
 		cfg.Godot = godot.V3
@@ -184,6 +193,7 @@ func New(tr enet.Transport, cfg Config) (*Server, error) {
 		byPeer: map[*enet.Peer]*client{}, bySession: map[uint32]*client{},
 		ring: game.NewFrameRing(0), enc: game.NewEncoder(),
 	}
+	s.shadows = cfg.Shadows
 	s.publish()
 	return s, nil
 }
@@ -244,10 +254,56 @@ func (s *Server) Poll(cmds []ecs.Command) []ecs.Command {
 			cmds = s.kick(c, reason, text, cmds)
 		}
 	}
+	if p := s.newShadows.Swap(nil); p != nil {
+		s.announceShadows(*p)
+	}
 	s.sweepArt(now)
 	s.pumpArt()
 	s.publish()
 	return cmds
+}
+
+// SetShadows replaces the failover addresses (highest take-over rank first): the next
+// Poll sends every playing client a ShadowList with them, and later Welcomes carry them.
+// Addresses beyond [game.MaxShadows] and invalid ones (empty, longer than
+// [game.MaxAddressLen]) are left out. It is safe from any goroutine.
+func (s *Server) SetShadows(addrs []string) {
+	var list []string
+	for _, a := range addrs {
+		if len(list) < game.MaxShadows && a != "" && len(a) <= game.MaxAddressLen {
+			list = append(list, a)
+		}
+	}
+	s.newShadows.Store(&list)
+}
+
+// Shadows returns the failover addresses announced now. Call it from Poll's goroutine.
+func (s *Server) Shadows() []string { return s.shadows }
+
+func checkShadows(addrs []string) error {
+	if len(addrs) > game.MaxShadows {
+		return fmt.Errorf("server: %d shadow addresses, at most %d", len(addrs), game.MaxShadows)
+	}
+	for _, a := range addrs {
+		if a == "" || len(a) > game.MaxAddressLen {
+			return fmt.Errorf("server: shadow address %q empty or longer than %d bytes", a, game.MaxAddressLen)
+		}
+	}
+	return nil
+}
+
+// announceShadows adopts list and sends it to every playing client if it changed.
+func (s *Server) announceShadows(list []string) {
+	if slices.Equal(list, s.shadows) {
+		return
+	}
+	s.shadows = list
+	s.out = game.AppendShadowList(s.out[:0], &game.ShadowListMsg{Shadows: list})
+	for _, c := range s.clients {
+		if c.state == playing {
+			s.send(c, true)
+		}
+	}
 }
 
 func (s *Server) connect(p *enet.Peer, now time.Time, cmds []ecs.Command) []ecs.Command {
@@ -446,7 +502,7 @@ func (s *Server) Joined(joined []systems.Joined, w *ecs.World, next []ecs.Comman
 		s.st.Clients++
 		s.out = game.AppendWelcome(s.out[:0], &game.WelcomeMsg{
 			NetID: j.ID, Tick: w.G.Tick, TickRate: w.G.Rate, ArenaW: w.G.ArenaW, ArenaH: w.G.ArenaH,
-			SnapshotRate: s.cfg.SnapshotRate, Shadows: s.cfg.Shadows,
+			SnapshotRate: s.cfg.SnapshotRate, Shadows: s.shadows,
 		})
 		s.send(c, true)
 		s.sendCanvases(c, w)

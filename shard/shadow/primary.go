@@ -12,6 +12,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/shardsim/shardsim/ecs"
 	"github.com/shardsim/shardsim/net/enet"
+	"github.com/shardsim/shardsim/net/game"
 	"github.com/shardsim/shardsim/systems"
 )
 
@@ -106,9 +107,11 @@ type Primary struct {
 	ticked  atomic.Bool
 	last    atomic.Pointer[ecs.World]
 
-	mu      sync.Mutex
-	members []*member
-	promote *Promote // announced to dialled peers on connect (promoted shadows)
+	mu       sync.Mutex
+	members  []*member
+	promote  *Promote // announced to dialled peers on connect (promoted shadows)
+	onRoster func([]RosterEntry)
+	rosterMu sync.Mutex // serializes onRoster calls, so the last one saw the last roster
 
 	st struct {
 		ticks, ticksDropped, keyframes, dropped, rejected atomic.Uint64
@@ -397,6 +400,44 @@ func (p *Primary) sendRoster() {
 	msg := (&Roster{Entries: p.rosterLocked()}).Append(nil)
 	p.mu.Unlock()
 	p.broadcast(msg, toAll)
+	p.notifyRoster()
+}
+
+// notifyRoster calls the WatchRoster function with the roster as it is now.
+func (p *Primary) notifyRoster() {
+	p.rosterMu.Lock()
+	defer p.rosterMu.Unlock()
+	p.mu.Lock()
+	fn, r := p.onRoster, p.rosterLocked()
+	p.mu.Unlock()
+	if fn != nil {
+		fn(r)
+	}
+}
+
+// WatchRoster calls fn with the roster (highest rank first) at once and then every time
+// it changes: a shadow joined or left. Calls never overlap and the last one sees the
+// current roster. fn runs on the caller's or the primary's network goroutine and must
+// not block; it replaces any earlier fn. Use [ClientAddrs] to announce the shadows'
+// client addresses to the shard's clients (shard.Live.SetShadows).
+func (p *Primary) WatchRoster(fn func([]RosterEntry)) {
+	p.mu.Lock()
+	p.onRoster = fn
+	p.mu.Unlock()
+	p.notifyRoster()
+}
+
+// ClientAddrs returns the client-facing addresses of roster (highest rank first, as
+// [Primary.Roster] orders it), at most game.MaxShadows of them: the failover list
+// clients get in their Welcome and in ShadowList messages.
+func ClientAddrs(roster []RosterEntry) []string {
+	var addrs []string
+	for _, e := range roster {
+		if len(addrs) < game.MaxShadows && e.ClientAddr != "" && len(e.ClientAddr) <= game.MaxAddressLen {
+			addrs = append(addrs, e.ClientAddr)
+		}
+	}
+	return addrs
 }
 
 // Recipients of broadcast.

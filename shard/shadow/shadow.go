@@ -30,7 +30,9 @@ type ShadowOptions struct {
 	// shadows on it.
 	SyncAddr string
 	// ClientAddr is where the shadow serves clients once promoted (default
-	// "127.0.0.1:0"); it is announced in the Hello and the Roster.
+	// "127.0.0.1:0"). NewShadow binds it at once (so port 0 picks a port, and clients
+	// that fail over before the take-over completes wait in its queue) and announces
+	// the bound address in the Hello and the Roster ([Shadow.ClientAddr]).
 	ClientAddr string
 	// Rank is the take-over priority: among the shadows alive, the highest rank takes
 	// over first. Ranks must be unique per primary (a duplicate is refused).
@@ -139,9 +141,10 @@ const (
 // and takes over when the primary falls silent (see the package documentation for the
 // rule). Create it with [NewShadow] and run it with [Shadow.Run].
 type Shadow struct {
-	opt  ShadowOptions
-	host *enet.Host
-	logf func(string, ...any)
+	opt        ShadowOptions
+	host       *enet.Host
+	clientConn *net.UDPConn // the client port, until the promoted shard owns it
+	logf       func(string, ...any)
 
 	// queue from the network goroutine to the step goroutine
 	qmu     sync.Mutex
@@ -197,9 +200,6 @@ func NewShadow(opt ShadowOptions) (*Shadow, error) {
 	if opt.ClientAddr == "" {
 		opt.ClientAddr = "127.0.0.1:0"
 	}
-	if len(opt.ClientAddr) > game.MaxAddressLen {
-		return nil, fmt.Errorf("shadow: client address longer than %d bytes", game.MaxAddressLen)
-	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout
 	}
@@ -210,15 +210,33 @@ func NewShadow(opt ShadowOptions) (*Shadow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shadow: %w", err)
 	}
+	ca, err := net.ResolveUDPAddr("udp4", opt.ClientAddr)
+	if err != nil {
+		dec.Close()
+		return nil, fmt.Errorf("shadow: client address: %w", err)
+	}
+	clientConn, err := net.ListenUDP("udp4", ca)
+	if err != nil {
+		dec.Close()
+		return nil, fmt.Errorf("shadow: client port: %w", err)
+	}
+	opt.ClientAddr = clientConn.LocalAddr().String()
+	if len(opt.ClientAddr) > game.MaxAddressLen {
+		clientConn.Close()
+		dec.Close()
+		return nil, fmt.Errorf("shadow: client address longer than %d bytes", game.MaxAddressLen)
+	}
 	tr := opt.transport
 	if tr == nil {
 		ua, err := net.ResolveUDPAddr("udp4", opt.SyncAddr)
 		if err != nil {
+			clientConn.Close()
 			dec.Close()
 			return nil, fmt.Errorf("shadow: sync address: %w", err)
 		}
 		conn, err := net.ListenUDP("udp4", ua)
 		if err != nil {
+			clientConn.Close()
 			dec.Close()
 			return nil, fmt.Errorf("shadow: %w", err)
 		}
@@ -227,19 +245,21 @@ func NewShadow(opt ShadowOptions) (*Shadow, error) {
 	host, err := enet.Listen(tr, hostConfig(DefaultMaxShadows+2))
 	if err != nil {
 		tr.Close()
+		clientConn.Close()
 		dec.Close()
 		return nil, fmt.Errorf("shadow: %w", err)
 	}
 	s := &Shadow{
-		opt:       opt,
-		host:      host,
-		logf:      opt.Logf,
-		qsig:      make(chan struct{}, 1),
-		promoting: make(chan struct{}),
-		netDone:   make(chan struct{}),
-		promoted:  make(chan struct{}),
-		dec:       dec,
-		runDone:   make(chan struct{}),
+		opt:        opt,
+		host:       host,
+		clientConn: clientConn,
+		logf:       opt.Logf,
+		qsig:       make(chan struct{}, 1),
+		promoting:  make(chan struct{}),
+		netDone:    make(chan struct{}),
+		promoted:   make(chan struct{}),
+		dec:        dec,
+		runDone:    make(chan struct{}),
 	}
 	if s.logf == nil {
 		s.logf = func(string, ...any) {}
@@ -247,6 +267,7 @@ func NewShadow(opt ShadowOptions) (*Shadow, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if s.prim, err = host.Connect(pa, 1, 0); err != nil {
 		host.Close()
+		clientConn.Close()
 		dec.Close()
 		return nil, fmt.Errorf("shadow: connect to primary: %w", err)
 	}
@@ -256,6 +277,10 @@ func NewShadow(opt ShadowOptions) (*Shadow, error) {
 
 // SyncAddr is the address of the shadow's sync host.
 func (s *Shadow) SyncAddr() net.Addr { return s.host.LocalAddr() }
+
+// ClientAddr is the address the shadow serves clients on once promoted (bound from
+// ShadowOptions.ClientAddr), as announced to the primary.
+func (s *Shadow) ClientAddr() string { return s.opt.ClientAddr }
 
 // Promoted is closed once the shadow has taken over and its shard is about to run.
 func (s *Shadow) Promoted() <-chan struct{} { return s.promoted }
@@ -316,7 +341,18 @@ func (s *Shadow) Run(ctx context.Context) error {
 	<-s.netDone
 	s.host.Close()
 	s.dec.Close()
+	s.closeClientConn()
 	return err
+}
+
+func (s *Shadow) closeClientConn() {
+	s.mu.Lock()
+	c := s.clientConn
+	s.clientConn = nil
+	s.mu.Unlock()
+	if c != nil {
+		c.Close()
+	}
 }
 
 // Close stops the shadow (and its promoted shard) and releases its socket.
@@ -332,6 +368,7 @@ func (s *Shadow) Close() error {
 		} else {
 			s.host.Close()
 			s.dec.Close()
+			s.closeClientConn()
 		}
 	})
 	return nil
@@ -751,8 +788,15 @@ func (s *Shadow) takeOver(ctx context.Context, planned bool) error {
 		}
 	}
 	pr := Promotion{Tick: s.w.G.Tick, Hash: ecs.Hash(s.w), SyncAddr: s.host.LocalAddr().String(), Planned: planned}
+	s.mu.Lock()
+	conn := s.clientConn
+	s.clientConn = nil
+	s.mu.Unlock()
+	if conn == nil {
+		return ErrClosed
+	}
 	live, err := shard.StartLive(shard.LiveConfig{
-		Addr:         s.opt.ClientAddr,
+		Transport:    conn,
 		Systems:      s.cfg,
 		SnapshotRate: s.opt.SnapshotRate,
 		Server:       srv,
@@ -760,7 +804,12 @@ func (s *Shadow) takeOver(ctx context.Context, planned bool) error {
 		Initial:      s.w,
 	})
 	if err != nil {
+		conn.Close()
 		return fmt.Errorf("shadow: take-over at tick %d: %w", pr.Tick, err)
+	}
+	if s.opt.Server.Shadows == nil {
+		// Clients learn the shadows that follow the promoted shard as they join it.
+		p.WatchRoster(func(r []RosterEntry) { live.SetShadows(ClientAddrs(r)) })
 	}
 	s.w = nil // the live shard owns it now
 	pr.ClientAddr = live.Addr().String()
