@@ -294,6 +294,12 @@ func (c *Client) Shadows() []string {
 	return append([]string(nil), c.shadows...)
 }
 
+func (c *Client) hasShadows() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.shadows) > 0
+}
+
 // currentPeer returns the peer of the server the client talks to now.
 func (c *Client) currentPeer() *enet.Peer {
 	c.mu.Lock()
@@ -392,7 +398,9 @@ func (c *Client) run() {
 			if !c.opt.Failover || !c.welcome0 {
 				return false
 			}
-			fo = &failover{from: c.addr, since: lastRecv, deadline: now.Add(c.failoverTimeout()), addrs: c.Shadows()}
+			// The shadows in rank order, then the server itself: a server that was only
+			// slow (a stalled tick, a busy link) takes the client back.
+			fo = &failover{from: c.addr, since: lastRecv, deadline: now.Add(c.failoverTimeout()), addrs: append(c.Shadows(), c.addr)}
 		}
 		fo.lastErr = why
 		period, connected = 0, false
@@ -504,7 +512,9 @@ func (c *Client) run() {
 				return
 			}
 			continue
-		case fo == nil && c.opt.Failover && c.welcome0 && now.Sub(lastRecv) >= c.silenceTimeout():
+		case fo == nil && c.opt.Failover && c.welcome0 && now.Sub(lastRecv) >= c.silenceTimeout() && c.hasShadows():
+			// Silence alone moves a client only when there is somewhere to go: without
+			// shadows, ENet's own timeout decides whether the server is gone.
 			if !lost(now, fmt.Errorf("%w: server silent for %s", ErrDisconnected, now.Sub(lastRecv).Round(time.Millisecond))) {
 				return
 			}
