@@ -11,6 +11,7 @@ import (
 	"github.com/shardsim/shardsim/net/bots"
 	"github.com/shardsim/shardsim/net/server"
 	"github.com/shardsim/shardsim/shard"
+	"github.com/shardsim/shardsim/shard/shardtest"
 	"github.com/shardsim/shardsim/systems"
 )
 
@@ -18,21 +19,9 @@ var key = []byte("0123456789abcdef0123456789abcdef")
 
 func startLive(t *testing.T) *shard.Live {
 	t.Helper()
-	live, err := shard.StartLive(shard.LiveConfig{
+	live, _ := shardtest.Start(t, shard.LiveConfig{
 		Addr: "127.0.0.1:0", World: ecs.Config{Seed: 1, Rate: 30}, Systems: systems.DefaultConfig(),
 		Entities: 50, Server: server.Config{Key: key},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- live.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
 	})
 	return live
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/shardsim/shardsim/net/server"
 	"github.com/shardsim/shardsim/replay"
 	"github.com/shardsim/shardsim/shard"
+	"github.com/shardsim/shardsim/shard/shardtest"
 	"github.com/shardsim/shardsim/systems"
 )
 
@@ -58,23 +59,14 @@ func startArtShard(t *testing.T, opt art.Options) *artShard {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live, err := shard.StartLive(shard.LiveConfig{
-		Addr: "127.0.0.1:0", World: ecs.Config{Seed: 4, Rate: 30}, Systems: systems.DefaultConfig(),
+	live, stopLive := shardtest.Start(t, shard.LiveConfig{
+		World: ecs.Config{Seed: 4, Rate: 30}, Systems: systems.DefaultConfig(),
 		Entities: 20, Server: server.Config{Key: testKey, Art: store}, Record: rec,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- live.Run(ctx) }()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Error(err)
-			}
+			stopLive()
 			rec.Close()
 		})
 	}

@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -17,6 +16,7 @@ import (
 	"github.com/shardsim/shardsim/net/godot"
 	"github.com/shardsim/shardsim/net/server"
 	"github.com/shardsim/shardsim/shard"
+	"github.com/shardsim/shardsim/shard/shardtest"
 	"github.com/shardsim/shardsim/systems"
 )
 
@@ -28,7 +28,7 @@ const (
 // startLive runs a live shard on 127.0.0.1:0 for the test and records its frames.
 func startLive(t *testing.T, fr *frames, inputs *atomic.Int64) *shard.Live {
 	t.Helper()
-	live, err := shard.StartLive(shard.LiveConfig{
+	live, _ := shardtest.Start(t, shard.LiveConfig{
 		Addr:     "127.0.0.1:0",
 		World:    ecs.Config{Seed: 1, Rate: 30},
 		Systems:  systems.DefaultConfig(),
@@ -48,18 +48,6 @@ func startLive(t *testing.T, fr *frames, inputs *atomic.Int64) *shard.Live {
 				}
 			}
 		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- live.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
 	})
 	return live
 }

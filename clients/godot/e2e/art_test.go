@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"github.com/shardsim/shardsim/net/game"
 	"github.com/shardsim/shardsim/net/server"
 	"github.com/shardsim/shardsim/shard"
+	"github.com/shardsim/shardsim/shard/shardtest"
 	"github.com/shardsim/shardsim/systems"
 )
 
@@ -35,21 +35,9 @@ func TestGodotArtUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live, err := shard.StartLive(shard.LiveConfig{
+	live, _ := shardtest.Start(t, shard.LiveConfig{
 		Addr: "127.0.0.1:0", World: ecs.Config{Seed: 1, Rate: 30}, Systems: systems.DefaultConfig(),
 		Entities: 10, Server: server.Config{Key: key, Art: store},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- live.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("live.Run: %v", err)
-		}
 	})
 	port := live.Addr().(*net.UDPAddr).Port
 

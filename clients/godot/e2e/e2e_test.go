@@ -26,6 +26,7 @@ import (
 	"github.com/shardsim/shardsim/net/game"
 	"github.com/shardsim/shardsim/net/server"
 	"github.com/shardsim/shardsim/shard"
+	"github.com/shardsim/shardsim/shard/shardtest"
 	"github.com/shardsim/shardsim/systems"
 )
 
@@ -294,7 +295,7 @@ type liveShard struct {
 func startLive(t *testing.T, key []byte) liveShard {
 	t.Helper()
 	inputs := new(atomic.Int64)
-	live, err := shard.StartLive(shard.LiveConfig{
+	live, _ := shardtest.Start(t, shard.LiveConfig{
 		Addr: "127.0.0.1:0", World: ecs.Config{Seed: 1, Rate: 30}, Systems: systems.DefaultConfig(),
 		Entities: 50, SnapshotRate: 20, Server: server.Config{Key: key},
 		OnTick: func(_ *ecs.World, cmds []ecs.Command, _ uint64) {
@@ -304,18 +305,6 @@ func startLive(t *testing.T, key []byte) liveShard {
 				}
 			}
 		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- live.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("live.Run: %v", err)
-		}
 	})
 	return liveShard{live, live.Addr().(*net.UDPAddr).Port, inputs}
 }
