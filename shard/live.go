@@ -34,6 +34,10 @@ type LiveConfig struct {
 	// OnTick, when set, sees every step from the shard goroutine (for example to
 	// forward the applied commands and keyframes to shadow shards).
 	OnTick func(w *ecs.World, cmds []ecs.Command, hash uint64)
+	// OnSessions, when set, gets the changes of the server's session map (token client
+	// id → NetID, see server.Server.TakeBindings) of each step that changed it, on the
+	// shard goroutine, just before that step's OnTick.
+	OnSessions func(changes []server.Binding)
 	// Initial, when set, is the world to continue (a promoted shadow's copy) instead of
 	// a new one; World and Entities are then ignored.
 	Initial *ecs.World
@@ -171,6 +175,7 @@ func (l *Live) Run(ctx context.Context) error {
 	period := time.Second / time.Duration(l.w.G.Rate)
 	next := time.Now()
 	var cmds, carry []ecs.Command
+	var binds []server.Binding
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -191,6 +196,7 @@ func (l *Live) Run(ctx context.Context) error {
 		res := l.sim.Step(l.w, cmds)
 		carry = l.srv.Joined(res.Joined, l.w, carry)
 		l.srv.Placed(res.Placed, l.w)
+		binds = l.srv.TakeBindings(binds[:0])
 		hash := ecs.Hash(l.w)
 		if l.rec != nil {
 			if err := l.rec.Tick(l.w, cmds, hash); err != nil {
@@ -201,6 +207,9 @@ func (l *Live) Run(ctx context.Context) error {
 					return fmt.Errorf("shard: record rotation: %w", err)
 				}
 			}
+		}
+		if l.cfg.OnSessions != nil && len(binds) > 0 {
+			l.cfg.OnSessions(binds)
 		}
 		if l.cfg.OnTick != nil {
 			l.cfg.OnTick(l.w, cmds, hash)

@@ -149,7 +149,11 @@ func atoi(t *testing.T, s string) uint64 {
 // primary is SIGKILLed. Rank 2 must take over (documented SLO 2 s; hard bound 10 s for
 // loaded CI machines), every bot must fail over to it, the promoted shard must continue
 // from the tick after its promotion tick, and its state at that tick must equal a
-// re-simulation of the primary's crash-safe recording up to it.
+// re-simulation of the primary's crash-safe recording up to it. Entity continuity: the
+// shadows follow the primary's session map, so every client that fails over gets its
+// old entity back (same NetID, no duplicate), and the entity of a client that does not
+// come back is removed after the grace period: the promoted world holds exactly the
+// NPCs and the clients that came back, and rank 1, following it, knows the same map.
 func TestFailoverProof(t *testing.T) {
 	soak := 30 * time.Second
 	if testing.Short() {
@@ -168,11 +172,32 @@ func TestFailoverProof(t *testing.T) {
 		"--record", rec, "--record-flush-every", "1", "--entities", "50", "--key-file", keyPath)
 	clientAddr := prim.wait(t, 20*time.Second, `serving on (\S+) `)[1]
 	syncAddr := prim.wait(t, 5*time.Second, `shadow sync port on (\S+)`)[1]
-	s2 := startProc(t, bin, "shadow rank 2", "shadow", "--primary", syncAddr, "--addr", "127.0.0.1:0", "--rank", "2", "--key-file", keyPath)
-	s1 := startProc(t, bin, "shadow rank 1", "shadow", "--primary", syncAddr, "--addr", "127.0.0.1:0", "--rank", "1", "--key-file", keyPath)
+	const grace = "2s" // a lost client's entity waits this long after the take-over
+	s2 := startProc(t, bin, "shadow rank 2", "shadow", "--primary", syncAddr, "--addr", "127.0.0.1:0", "--rank", "2", "--key-file", keyPath, "--session-grace", grace)
+	s1 := startProc(t, bin, "shadow rank 1", "shadow", "--primary", syncAddr, "--addr", "127.0.0.1:0", "--rank", "1", "--key-file", keyPath, "--session-grace", grace)
 	s2Addr := s2.wait(t, 20*time.Second, `clients on (\S+) once promoted`)[1]
 	s1Addr := s1.wait(t, 20*time.Second, `clients on (\S+) once promoted`)[1]
 	prim.wait(t, 20*time.Second, regexp.QuoteMeta(fmt.Sprintf("failover addresses announced to clients: [%s %s]", s2Addr, s1Addr)))
+
+	// Watched clients beside the bots: three that fail over (their NetIDs are checked)
+	// and one that does not come back.
+	const nwatched, npcs = 3, 50
+	var watched []*client.Client
+	for i := range nwatched + 1 {
+		dctx, dcancel := context.WithTimeout(context.Background(), 20*time.Second)
+		c, err := client.Dial(dctx, clientAddr, game.MintToken(key, uint64(1001+i), time.Now().Add(time.Hour)),
+			client.Options{Failover: i < nwatched, DialTimeout: 20 * time.Second})
+		dcancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		watched = append(watched, c)
+	}
+	netIDs := make([]ecs.NetID, nwatched)
+	for i := range netIDs {
+		netIDs[i] = watched[i].Welcome().NetID
+	}
 
 	// The bots: in process, failing over like any client.
 	var progMu sync.Mutex
@@ -212,6 +237,10 @@ func TestFailoverProof(t *testing.T) {
 	if p := progress(); p.Connected != nbots {
 		t.Fatalf("after the soak %d of %d bots are connected (%+v)", p.Connected, nbots, p)
 	}
+	sessions := nbots + nwatched + 1
+	for _, s := range []*proc{s2, s1} {
+		s.wait(t, 10*time.Second, fmt.Sprintf(`synced true, %d sessions`, sessions))
+	}
 	for i, s := range []*proc{s2, s1} {
 		m := s.find(shadowStatus)
 		compared, mismatches := atoi(t, m[2]), atoi(t, m[3])
@@ -221,12 +250,12 @@ func TestFailoverProof(t *testing.T) {
 		t.Logf("%s: %d ticks compared, 0 mismatches over the soak", s.name, compared)
 	}
 
-	// The primary dies.
+	// The primary dies; the watched client without failover stays away.
 	killed := time.Now()
 	if err := prim.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	pm := s2.wait(t, 10*time.Second, `promoted: tick=(\d+) hash=([0-9a-f]{16}) clients=(\S+)`)
+	pm := s2.wait(t, 10*time.Second, `promoted: tick=(\d+) hash=([0-9a-f]{16}) clients=(\S+) .* sessions=(\d+)`)
 	ft := s2.wait(t, 10*time.Second, `first promoted tick (\d+)`)
 	takeOver := time.Since(killed)
 	promoTick := atoi(t, pm[1])
@@ -236,6 +265,9 @@ func TestFailoverProof(t *testing.T) {
 	}
 	if pm[3] != s2Addr {
 		t.Errorf("rank 2 serves clients on %s, announced %s", pm[3], s2Addr)
+	}
+	if got := atoi(t, pm[4]); got != uint64(sessions) {
+		t.Errorf("rank 2 promoted with %d client sessions, want %d", got, sessions)
 	}
 	if firstTick := atoi(t, ft[1]); firstTick != promoTick+1 {
 		t.Errorf("promoted at tick %d but its first tick is %d", promoTick, firstTick)
@@ -254,7 +286,26 @@ func TestFailoverProof(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	allBack := time.Since(killed)
+	for i, c := range watched[:nwatched] {
+		deadline := time.Now().Add(10 * time.Second)
+		for c.Stats().Reconnects < 1 || c.Stats().Server != s2Addr {
+			if time.Now().After(deadline) {
+				t.Fatalf("watched client %d did not fail over to rank 2: %+v", i, c.Stats())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got := c.Welcome().NetID; got != netIDs[i] {
+			t.Errorf("watched client %d: NetID %d after the take-over, %d before", i, got, netIDs[i])
+		}
+	}
+	// No duplicates: the promoted world holds the NPCs and the clients that came back,
+	// each on its old entity; the lost client's entity is gone after the grace period.
+	back := nbots + nwatched
+	s2.wait(t, 15*time.Second, fmt.Sprintf(`shadow: promoted; tick \d+, %d entities, %d clients, \d+ shadows; sessions: %d taken over, 0 waiting, 1 expired`, npcs+back, back, back))
 	s1.wait(t, 10*time.Second, `following rank 2 at `)
+	s1.wait(t, 10*time.Second, fmt.Sprintf(`0 mismatches, primary \S+, synced true, %d sessions`, back))
+	t.Logf("entities: %d NPCs + %d clients after the take-over (no duplicates); %d sessions taken over on their NetIDs, 1 expired after %s; rank 1 follows the same map",
+		npcs, back, back, grace)
 	time.Sleep(2 * time.Second) // the bots play on the promoted shard
 	cancel()
 	r := <-reportc

@@ -30,6 +30,7 @@ func runShadow(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", shadow.DefaultTimeout, "primary silence that starts a take-over")
 	backlog := fs.Int("max-backlog", shadow.DefaultMaxBacklog, "ticks waiting to be stepped before the shadow drops them and resyncs")
 	gv := fs.Int("godot", 3, "Godot multiplayer framing of the clients once promoted: 3 or 4")
+	grace := fs.Duration("session-grace", 0, "once promoted, how long the entity of a client of the old primary waits for it to reconnect (0: the server's input timeout, 10 s)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	loadKey := keyFlag(fs)
 	if code := parseFlags(fs, args, 0); code >= 0 {
@@ -43,7 +44,7 @@ func runShadow(args []string, stdout, stderr io.Writer) int {
 	case *rank > 255:
 		fmt.Fprintln(stderr, "shardsim shadow: --rank must be in [0, 255]")
 		return 2
-	case *timeout <= 0 || *backlog <= 0 || *duration < 0:
+	case *timeout <= 0 || *backlog <= 0 || *duration < 0 || *grace < 0:
 		fmt.Fprintln(stderr, "shardsim shadow: --timeout and --max-backlog must be positive")
 		return 2
 	case !godot.Version(*gv).Valid():
@@ -63,20 +64,21 @@ func runShadow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, format+"\n", a...)
 	}
 	sh, err := shadow.NewShadow(shadow.ShadowOptions{
-		Primary:    *primary,
-		SyncAddr:   *syncAddr,
-		ClientAddr: *addr,
-		Rank:       uint8(*rank),
-		Timeout:    *timeout,
-		MaxBacklog: *backlog,
-		Server:     server.Config{Godot: godot.Version(*gv), Key: key},
-		Logf:       logf,
+		Primary:      *primary,
+		SyncAddr:     *syncAddr,
+		ClientAddr:   *addr,
+		Rank:         uint8(*rank),
+		Timeout:      *timeout,
+		MaxBacklog:   *backlog,
+		Server:       server.Config{Godot: godot.Version(*gv), Key: key},
+		SessionGrace: *grace,
+		Logf:         logf,
 		// Parseable lines for scripts and tests: the take-over tick and hash (compare
 		// with a replay of the primary's recording), and the first tick served.
 		OnPromote: func(p shadow.Promotion) {
 			outMu.Lock()
 			defer outMu.Unlock()
-			fmt.Fprintf(stdout, "promoted: tick=%d hash=%016x clients=%s sync=%s planned=%v\n", p.Tick, p.Hash, p.ClientAddr, p.SyncAddr, p.Planned)
+			fmt.Fprintf(stdout, "promoted: tick=%d hash=%016x clients=%s sync=%s planned=%v sessions=%d\n", p.Tick, p.Hash, p.ClientAddr, p.SyncAddr, p.Planned, p.Sessions)
 		},
 		OnLiveTick: func(w *ecs.World, _ []ecs.Command, _ uint64) {
 			if !firstLive.Swap(true) {
@@ -136,10 +138,11 @@ func runShadow(args []string, stdout, stderr io.Writer) int {
 			var line string
 			if live := sh.Live(); live != nil {
 				lst := live.Stats()
-				line = fmt.Sprintf("shadow: promoted; tick %d, %d entities, %d clients, %d shadows", lst.Tick, lst.Entities, lst.Server.Clients, sh.Primary().Stats().Shadows)
+				line = fmt.Sprintf("shadow: promoted; tick %d, %d entities, %d clients, %d shadows; sessions: %d taken over, %d waiting, %d expired",
+					lst.Tick, lst.Entities, lst.Server.Clients, sh.Primary().Stats().Shadows, lst.Server.Reclaimed, lst.Server.Orphans, lst.Server.Expired)
 			} else {
 				st := sh.Stats()
-				line = fmt.Sprintf("shadow: tick %d, %d compared, %d mismatches, primary %s, synced %v", st.Tick, st.Compared, st.Mismatches, st.Primary, st.Synced)
+				line = fmt.Sprintf("shadow: tick %d, %d compared, %d mismatches, primary %s, synced %v, %d sessions", st.Tick, st.Compared, st.Mismatches, st.Primary, st.Synced, st.Sessions)
 			}
 			logMu.Lock()
 			if term {

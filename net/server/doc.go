@@ -16,6 +16,13 @@
 // disconnected. Anything that does not parse is dropped and counted ([Stats]), never
 // trusted; a client that keeps sending garbage is kicked.
 //
+// Sessions: one session per token client id. A client id that connects again while
+// its session plays replaces it (the old one is kicked with game.ReasonReplaced) and
+// keeps its entity; Config.Sessions hands the entities of an earlier server of the same
+// world (a promoted shadow shard) to their clients as they reconnect, and removes those
+// not claimed within Config.SessionGrace. [Server.TakeBindings] reports the changes of
+// the session map, for shadow shards.
+//
 // Art (Config.Art, an [art.Store]): a playing client uploads an image in chunks on the
 // reliable channel (game.UploadBegin/UploadChunk, acked with UploadAck); once complete
 // and checked, Poll issues ecs.CmdPlaceCanvas for it and [Server.Placed] answers

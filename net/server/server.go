@@ -41,6 +41,24 @@ type Config struct {
 	// (DefaultMaxFetches).
 	FetchBytesPerTick int
 	MaxFetches        int
+	// Sessions, when set, are the entities of the clients of an earlier server of the
+	// same world (a promoted shadow's copy of its dead primary's session map: token
+	// client id → NetID). A client that presents a valid token for one of these client
+	// ids takes its entity over: no CmdJoin, a Welcome with that NetID, and its inputs
+	// drive it. Entities whose client does not come back within SessionGrace are
+	// removed with a CmdLeave from Poll.
+	Sessions map[uint64]ecs.NetID
+	// SessionGrace is how long an entity of Sessions waits for its client (default
+	// InputTimeout).
+	SessionGrace time.Duration
+}
+
+// Binding is one change of a server's session map (token client id → NetID of its
+// entity): ID is the entity the client is bound to, or 0 when the binding ends. See
+// [Server.TakeBindings].
+type Binding struct {
+	Client uint64
+	ID     ecs.NetID
 }
 
 // Drop reasons counted in [Stats].
@@ -69,7 +87,12 @@ type Stats struct {
 	UploadsBegun, UploadsResumed, UploadsStored, UploadsSwept, UploadErrors int64
 	UploadBytes                                                             int64
 	Fetches, FetchErrors, FetchBytes                                        int64
-	Host                                                                    enet.Stats
+	// Sessions: entities taken over by a reconnecting client (Config.Sessions, or a
+	// client that connected again with the id of a playing session), sessions replaced
+	// that way (kicked with game.ReasonReplaced), entities of Config.Sessions removed
+	// because their client did not come back in time, and those still waiting.
+	Reclaimed, Replaced, Expired, Orphans int64
+	Host                                  enet.Stats
 }
 
 type clientState uint8
@@ -99,8 +122,15 @@ type client struct {
 	in       ecs.Input // last input applied
 	seq      uint32    // newest input sequence applied
 	bad      int
-	up       *upload  // current upload
-	fetches  []*fetch // queued art streams, first is being sent
+	up       *upload   // current upload
+	fetches  []*fetch  // queued art streams, first is being sent
+	reclaim  ecs.NetID // joining: the existing entity Joined hands over (no CmdJoin)
+}
+
+// orphan is an entity of Config.Sessions waiting for its client.
+type orphan struct {
+	id       ecs.NetID
+	deadline time.Time
 }
 
 // Server is the network front of one shard. Poll, Joined and Broadcast must be called
@@ -114,6 +144,10 @@ type Server struct {
 	clients   []*client              // stable order for fan-out
 	bySession map[uint32]*client
 	nextSess  uint32
+	byClient  map[uint64]*client // the live session (joining or playing) of each client id
+	orphans   map[uint64]orphan  // entities of Config.Sessions not reclaimed yet
+	reclaims  []*client          // admitted clients that take an existing entity over
+	binds     []Binding          // session map changes since TakeBindings
 
 	ring *game.FrameRing
 	enc  *game.Encoder
@@ -183,6 +217,9 @@ func New(tr enet.Transport, cfg Config) (*Server, error) {
 	if cfg.MaxFetches <= 0 {
 		cfg.MaxFetches = DefaultMaxFetches
 	}
+	if cfg.SessionGrace <= 0 {
+		cfg.SessionGrace = cfg.InputTimeout
+	}
 	codec := godot.For(cfg.Godot)
 	host, err := enet.Listen(tr, enet.Config{MaxPeers: cfg.MaxClients, MaxChannels: codec.Channels(), Clock: cfg.Clock})
 	if err != nil {
@@ -191,8 +228,16 @@ func New(tr enet.Transport, cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, host: host, codec: codec,
 		byPeer: map[*enet.Peer]*client{}, bySession: map[uint32]*client{},
+		byClient: map[uint64]*client{}, orphans: map[uint64]orphan{},
 		ring: game.NewFrameRing(0), enc: game.NewEncoder(),
 	}
+	grace := cfg.Clock().Add(cfg.SessionGrace)
+	for cid, id := range cfg.Sessions {
+		if id != 0 {
+			s.orphans[cid] = orphan{id: id, deadline: grace}
+		}
+	}
+	s.st.Orphans = int64(len(s.orphans))
 	s.shadows = cfg.Shadows
 	s.publish()
 	return s, nil
@@ -254,6 +299,7 @@ func (s *Server) Poll(cmds []ecs.Command) []ecs.Command {
 			cmds = s.kick(c, reason, text, cmds)
 		}
 	}
+	cmds = s.expireOrphans(now, cmds)
 	if p := s.newShadows.Swap(nil); p != nil {
 		s.announceShadows(*p)
 	}
@@ -321,11 +367,57 @@ func (s *Server) connect(p *enet.Peer, now time.Time, cmds []ecs.Command) []ecs.
 	return cmds
 }
 
+// expireOrphans removes the entities of Config.Sessions whose client did not come back
+// in time (in NetID order) and appends their unbinding.
+func (s *Server) expireOrphans(now time.Time, cmds []ecs.Command) []ecs.Command {
+	if len(s.orphans) == 0 {
+		return cmds
+	}
+	var gone []uint64
+	for cid, o := range s.orphans {
+		if now.After(o.deadline) {
+			gone = append(gone, cid)
+		}
+	}
+	slices.SortFunc(gone, func(a, b uint64) int { return int(s.orphans[a].id) - int(s.orphans[b].id) })
+	for _, cid := range gone {
+		cmds = append(cmds, ecs.Command{Kind: ecs.CmdLeave, Player: s.orphans[cid].id})
+		s.binds = append(s.binds, Binding{Client: cid})
+		delete(s.orphans, cid)
+		s.st.Expired++
+	}
+	s.st.Orphans = int64(len(s.orphans))
+	return cmds
+}
+
+// TakeBindings appends the session map changes since the last call to dst, in the
+// order they happened: a Binding with the entity for a welcomed session (after the
+// step that spawned it, see [Server.Joined]), one with ID 0 for a session whose
+// entity a CmdLeave from Poll removes. Taking over an existing entity changes nothing.
+// A shard that forwards its session map (shadow shards) calls it once per tick after
+// Joined; the changes pile up until taken.
+func (s *Server) TakeBindings(dst []Binding) []Binding {
+	dst = append(dst, s.binds...)
+	s.binds = s.binds[:0]
+	return dst
+}
+
+// unbind records that c's session ends and its entity is removed.
+func (s *Server) unbind(c *client) {
+	if s.byClient[c.clientID] == c {
+		delete(s.byClient, c.clientID)
+		s.binds = append(s.binds, Binding{Client: c.clientID})
+	}
+}
+
 func (s *Server) remove(c *client) {
 	s.dropArt(c)
 	delete(s.byPeer, c.peer)
 	if c.session != 0 {
 		delete(s.bySession, c.session)
+	}
+	if s.byClient[c.clientID] == c {
+		delete(s.byClient, c.clientID)
 	}
 	for i, x := range s.clients {
 		if x == c {
@@ -354,7 +446,15 @@ func (s *Server) leave(c *client, cmds []ecs.Command) []ecs.Command {
 	case playing:
 		s.st.Clients--
 		cmds = append(cmds, ecs.Command{Kind: ecs.CmdLeave, Player: c.id})
+		s.unbind(c)
 	case joining:
+		if c.reclaim != 0 {
+			// It was to take an existing entity over: that one waits for it again.
+			s.orphans[c.clientID] = orphan{id: c.reclaim, deadline: s.cfg.Clock().Add(s.cfg.SessionGrace)}
+			s.st.Orphans = int64(len(s.orphans))
+			c.reclaim = 0
+			break
+		}
 		c.state = leaving // its CmdJoin is in flight: remove the entity once it exists
 		delete(s.byPeer, c.peer)
 		return cmds
@@ -372,6 +472,7 @@ func (s *Server) kick(c *client, reason game.Reason, text string, cmds []ecs.Com
 	if c.state == playing {
 		s.st.Clients--
 		cmds = append(cmds, ecs.Command{Kind: ecs.CmdLeave, Player: c.id})
+		s.unbind(c)
 	}
 	// A joining client's CmdJoin is in flight; Joined removes the entity it gets.
 	c.state = kicked
@@ -465,19 +566,98 @@ func (s *Server) hello(c *client, pkt []byte, now time.Time, cmds []ecs.Command)
 		return s.kick(c, reason, err.Error(), cmds)
 	}
 	s.st.Admitted++
+	c.clientID = id
+	if old := s.byClient[id]; old != nil && old != c && (old.state == joining || old.state == playing) {
+		// The same client id connected again (a client that failed over and came back,
+		// or a second device): the new session replaces the old one and keeps its entity.
+		var keep ecs.NetID
+		switch {
+		case old.state == playing:
+			keep = old.id
+			s.st.Clients--
+		case old.state == joining && old.reclaim != 0:
+			keep, old.reclaim = old.reclaim, 0
+		}
+		s.st.Replaced++
+		s.st.Kicked++
+		s.out = game.AppendKick(s.out[:0], &game.NoticeMsg{Code: game.ReasonReplaced, Text: "the same client connected again"})
+		s.send(old, true)
+		// A joining old session without an entity yet: Joined removes the one it gets.
+		old.state = kicked
+		old.deadline = s.cfg.Clock().Add(KickGrace)
+		delete(s.byClient, id)
+		if keep != 0 {
+			return s.takeOver(c, keep, cmds)
+		}
+	}
+	if o, ok := s.orphans[id]; ok {
+		delete(s.orphans, id)
+		s.st.Orphans = int64(len(s.orphans))
+		return s.takeOver(c, o.id, cmds)
+	}
+	return s.join(c, cmds)
+}
+
+// join admits c as a new session: the CmdJoin spawns its entity.
+func (s *Server) join(c *client, cmds []ecs.Command) []ecs.Command {
+	s.byClient[c.clientID] = c
 	s.nextSess++
 	if s.nextSess == 0 {
 		s.nextSess = 1
 	}
-	c.clientID, c.session, c.state = id, s.nextSess, joining
+	c.session, c.state = s.nextSess, joining
 	s.bySession[c.session] = c
 	return append(cmds, ecs.Command{Kind: ecs.CmdJoin, Arg: c.session})
+}
+
+// takeOver admits c to the existing entity id: Joined welcomes it after this tick's step.
+func (s *Server) takeOver(c *client, id ecs.NetID, cmds []ecs.Command) []ecs.Command {
+	c.state, c.reclaim = joining, id
+	s.byClient[c.clientID] = c
+	s.reclaims = append(s.reclaims, c)
+	return cmds
+}
+
+// welcome makes c play entity id and sends it its Welcome and the canvases.
+func (s *Server) welcome(c *client, id ecs.NetID, w *ecs.World) {
+	c.id, c.state = id, playing
+	c.deadline = s.cfg.Clock().Add(s.cfg.InputTimeout)
+	c.view = game.NewClientView(id)
+	if s.cfg.BytesPerSnapshot > 0 {
+		c.view.BytesPerSnapshot = s.cfg.BytesPerSnapshot
+	}
+	s.st.Clients++
+	s.out = game.AppendWelcome(s.out[:0], &game.WelcomeMsg{
+		NetID: id, Tick: w.G.Tick, TickRate: w.G.Rate, ArenaW: w.G.ArenaW, ArenaH: w.G.ArenaH,
+		SnapshotRate: s.cfg.SnapshotRate, Shadows: s.shadows,
+	})
+	s.send(c, true)
+	s.sendCanvases(c, w)
 }
 
 // Joined binds the sessions of the joins a step performed to their entities and sends
 // each its Welcome. Sessions that left meanwhile get their entity removed by a
 // CmdLeave appended to the returned commands (for the next step).
 func (s *Server) Joined(joined []systems.Joined, w *ecs.World, next []ecs.Command) []ecs.Command {
+	// Clients taking an existing entity over: their input continues from the entity's.
+	for i, c := range s.reclaims {
+		s.reclaims[i] = nil
+		if c.state != joining || c.reclaim == 0 {
+			continue // left or replaced meanwhile
+		}
+		id := c.reclaim
+		c.reclaim = 0
+		e, ok := w.Entity(id)
+		if !ok {
+			// The entity is gone after all: the client joins afresh.
+			next = s.join(c, next)
+			continue
+		}
+		c.in = *ecs.Get[ecs.Input](w, e, w.C.Input)
+		s.st.Reclaimed++
+		s.welcome(c, id, w)
+	}
+	s.reclaims = s.reclaims[:0]
 	for _, j := range joined {
 		c, ok := s.bySession[j.Ref]
 		if !ok {
@@ -493,19 +673,10 @@ func (s *Server) Joined(joined []systems.Joined, w *ecs.World, next []ecs.Comman
 			next = append(next, ecs.Command{Kind: ecs.CmdLeave, Player: j.ID})
 			continue
 		}
-		c.id, c.state = j.ID, playing
-		c.deadline = s.cfg.Clock().Add(s.cfg.InputTimeout)
-		c.view = game.NewClientView(j.ID)
-		if s.cfg.BytesPerSnapshot > 0 {
-			c.view.BytesPerSnapshot = s.cfg.BytesPerSnapshot
+		s.welcome(c, j.ID, w)
+		if s.byClient[c.clientID] == c {
+			s.binds = append(s.binds, Binding{Client: c.clientID, ID: j.ID})
 		}
-		s.st.Clients++
-		s.out = game.AppendWelcome(s.out[:0], &game.WelcomeMsg{
-			NetID: j.ID, Tick: w.G.Tick, TickRate: w.G.Rate, ArenaW: w.G.ArenaW, ArenaH: w.G.ArenaH,
-			SnapshotRate: s.cfg.SnapshotRate, Shadows: s.shadows,
-		})
-		s.send(c, true)
-		s.sendCanvases(c, w)
 	}
 	s.publish()
 	return next

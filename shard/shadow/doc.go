@@ -62,9 +62,26 @@
 // and clients that fail over before the take-over completes wait in its queue. A
 // promoted shard announces the shadows that follow it the same way. Clients of package
 // net/client with Options.Failover reconnect in that order, with the same token, when
-// their shard falls silent, disconnects or kicks them with ReasonShutdown; a promoted
-// shard admits them as new sessions (new player entities; the entities of the dead
-// primary's sessions stay in the world as they were).
+// their shard falls silent, disconnects or kicks them with ReasonShutdown.
+//
+// # Sessions
+//
+// The primary's session map (token client id → NetID of the client's entity) travels
+// with the ticks: the shard reports its changes (shard.LiveConfig.OnSessions, fed by
+// server.Server.TakeBindings: a binding when a session is welcomed, its end when the
+// session's CmdLeave is issued) to [Primary.Bind], which sends them as a [Sessions]
+// message right after the step's Tick; every keyframe is followed by the whole map. A
+// shadow applies them in stream order with the ticks, so at every tick it holds the map
+// as the primary had it after that tick ([ShadowStats].Sessions). A promoted shard
+// starts its server with that map (server.Config.Sessions): a client that presents a
+// valid token for a client id in it takes its old entity over (no CmdJoin; a Welcome
+// with the same NetID; its inputs drive the entity from the input it had), and the
+// entity of a client that does not come back within ShadowOptions.SessionGrace
+// (default the server's InputTimeout) is removed by a CmdLeave issued through the step,
+// so recordings and the new primary's own shadows see it. A live server does the same
+// for a client id that connects again while its session still plays (it failed over
+// and came back, or a second device): the new session replaces the old one, which is
+// kicked with ReasonReplaced, and keeps the entity.
 //
 // A planned hand-over from the CLI: SIGUSR1 to "shardsim serve --shadow-addr ..." (with
 // --handover-rank N, default the highest rank attached) announces the successor first,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/net/server"
 )
 
 // Wire format of the sync protocol. Every message is one ENet packet on channel 0,
@@ -21,6 +22,7 @@ import (
 //	Roster    5 | n u8 | n × (rank u8 | client addr | sync addr)
 //	HandOver  6 | tick u64 | rank u8
 //	Promote   7 | tick u64 | rank u8 | client addr
+//	Sessions  8 | tick u64 | full u8 (0 or 1) | n u32 | n × (client id u64 | netid u32)
 //
 // Parsers check every length before reading, reject trailing bytes, and never panic.
 
@@ -39,6 +41,7 @@ const (
 	TypeRoster    Type = 5 // primary → shadow: who would take over
 	TypeHandOver  Type = 6 // primary → shadow: planned hand-over to a rank
 	TypePromote   Type = 7 // promoted shadow → other shadows: I am the primary now
+	TypeSessions  Type = 8 // primary → shadow: the client sessions' entities (changes or all)
 )
 
 func (t Type) String() string {
@@ -57,6 +60,8 @@ func (t Type) String() string {
 		return "HandOver"
 	case TypePromote:
 		return "Promote"
+	case TypeSessions:
+		return "Sessions"
 	}
 	return fmt.Sprintf("Type(%d)", uint8(t))
 }
@@ -66,6 +71,8 @@ const (
 	MaxCommands = 1 << 20 // commands in one Tick
 	MaxSnapshot = 1 << 28 // decompressed keyframe snapshot bytes
 	MaxRoster   = 64      // entries in a Roster
+	MaxSessions = 1 << 20 // entries in a Sessions
+	sessionSize = 12      // encoded size of one Sessions entry
 	CommandSize = 49      // encoded size of one command
 	maxTuning   = 255     // encoded tuning bytes (u8 length)
 	maxAddr     = 255     // address bytes (u8 length)
@@ -132,8 +139,22 @@ type Promote struct {
 	ClientAddr string // where it serves clients now
 }
 
+// Sessions carries the primary's session map (token client id → NetID of the client's
+// entity), which a promoted shadow needs to hand reconnecting clients their entities.
+// Full, sent right after each keyframe, replaces the map; otherwise Entries are the
+// changes made by step Tick (sent right after its Tick message), in order: ID 0 ends
+// a binding.
+type Sessions struct {
+	Tick    uint64
+	Full    bool
+	Entries []server.Binding
+}
+
 // Type implements [Message].
 func (*Hello) Type() Type { return TypeHello }
+
+// Type implements [Message].
+func (*Sessions) Type() Type { return TypeSessions }
 
 // Type implements [Message].
 func (*Keyframe) Type() Type { return TypeKeyframe }
@@ -245,6 +266,28 @@ func (m *Promote) Append(b []byte) []byte {
 	b = appendU64(append(b, byte(TypePromote)), m.Tick)
 	b = append(b, m.Rank)
 	return appendAddr(b, m.ClientAddr)
+}
+
+// Append implements [Message]. Entries beyond [MaxSessions] are left out.
+func (m *Sessions) Append(b []byte) []byte {
+	return AppendSessions(b, m.Tick, m.Full, m.Entries)
+}
+
+// AppendSessions appends a Sessions message without building a [Sessions].
+func AppendSessions(b []byte, tick uint64, full bool, es []server.Binding) []byte {
+	if len(es) > MaxSessions {
+		es = es[:MaxSessions]
+	}
+	f := uint8(0)
+	if full {
+		f = 1
+	}
+	b = appendU64(append(b, byte(TypeSessions)), tick)
+	b = appendU32(append(b, f), uint32(len(es)))
+	for _, e := range es {
+		b = appendU32(appendU64(b, e.Client), uint32(e.ID))
+	}
+	return b
 }
 
 // reader reads the fields of one message, checking each length first. After the first
@@ -471,6 +514,40 @@ func ParsePromote(b []byte) (Promote, int, error) {
 	return m, n, nil
 }
 
+// ParseSessions decodes a Sessions message, appending its entries to es[:0].
+func ParseSessions(b []byte, es []server.Binding) (Sessions, int, error) {
+	r := reader{b: b, t: TypeSessions}
+	r.start()
+	m := Sessions{Tick: r.u64("tick")}
+	switch f := r.u8("full"); {
+	case r.err != nil:
+	case f > 1:
+		r.err = fieldError(ErrTooLarge, r.t, "full", "%d, want 0 or 1", f)
+	default:
+		m.Full = f == 1
+	}
+	cnt := r.u32("count")
+	if r.err == nil && cnt > MaxSessions {
+		r.err = fieldError(ErrTooLarge, r.t, "count", "%d entries, limit %d", cnt, MaxSessions)
+	}
+	if r.err == nil && uint64(len(b)-r.off) < uint64(cnt)*sessionSize {
+		r.err = fieldError(ErrTruncated, r.t, "entries", "%d entries need %d bytes, have %d", cnt, uint64(cnt)*sessionSize, len(b)-r.off)
+	}
+	if r.err != nil {
+		return Sessions{}, 0, r.err
+	}
+	es = es[:0]
+	for range cnt {
+		es = append(es, server.Binding{Client: r.u64("client"), ID: ecs.NetID(r.u32("netid"))})
+	}
+	m.Entries = es
+	n, err := r.finish()
+	if err != nil {
+		return Sessions{}, 0, err
+	}
+	return m, n, nil
+}
+
 // Parse decodes any message by its type byte. Byte slices in the result alias b.
 func Parse(b []byte) (Message, error) {
 	if len(b) == 0 {
@@ -508,6 +585,10 @@ func Parse(b []byte) (Message, error) {
 	case TypePromote:
 		var v Promote
 		v, _, err = ParsePromote(b)
+		m = &v
+	case TypeSessions:
+		var v Sessions
+		v, _, err = ParseSessions(b, nil)
 		m = &v
 	default:
 		return nil, fmt.Errorf("%w: %d", ErrUnknownType, b[0])

@@ -2,6 +2,7 @@ package shadow
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/klauspost/compress/zstd"
 	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/net/server"
 	"github.com/shardsim/shardsim/shard"
 	"github.com/shardsim/shardsim/systems"
 )
@@ -50,6 +52,9 @@ func sampleMessages(t testing.TB) []Message {
 		&Roster{},
 		&HandOver{Tick: 300, Rank: 2},
 		&Promote{Tick: 301, Rank: 2, ClientAddr: "[::1]:7777"},
+		&Sessions{Tick: 7, Full: true, Entries: []server.Binding{{Client: 1, ID: 51}, {Client: 1<<64 - 1, ID: 1<<32 - 1}}},
+		&Sessions{Tick: 8, Entries: []server.Binding{{Client: 1}}},
+		&Sessions{},
 	}
 }
 
@@ -97,6 +102,9 @@ func TestParseErrors(t *testing.T) {
 		{"roster too long", []byte{byte(TypeRoster), MaxRoster + 1}, ErrTooLarge},
 		{"roster entries missing", []byte{byte(TypeRoster), 3, 1, 0, 0}, ErrTruncated},
 		{"address cut", []byte{byte(TypeHello), 1, 1, 5, 'a'}, ErrTruncated},
+		{"sessions too many", binary.LittleEndian.AppendUint32(append(AppendSessions(nil, 1, false, nil)[:10], 0), MaxSessions+1), ErrTooLarge},
+		{"sessions entries missing", binary.LittleEndian.AppendUint32(append(AppendSessions(nil, 1, false, nil)[:10], 1), 2), ErrTruncated},
+		{"sessions bad full flag", append(append(AppendSessions(nil, 1, false, nil)[:9], 2), 0, 0, 0, 0), ErrTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := Parse(tc.b); !errors.Is(err, tc.want) {

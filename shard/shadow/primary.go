@@ -1,8 +1,10 @@
 package shadow
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"github.com/shardsim/shardsim/ecs"
 	"github.com/shardsim/shardsim/net/enet"
 	"github.com/shardsim/shardsim/net/game"
+	"github.com/shardsim/shardsim/net/server"
 	"github.com/shardsim/shardsim/systems"
 )
 
@@ -85,6 +88,8 @@ type member struct {
 // work is one tick on its way from OnTick to the sync goroutine.
 type work struct {
 	msg  []byte // encoded Tick
+	sess []byte // encoded Sessions changes of the tick (may be empty)
+	full []byte // encoded full Sessions, when key
 	snap []byte // raw snapshot, when key
 	tick uint64
 	key  bool // snap holds a keyframe
@@ -106,6 +111,11 @@ type Primary struct {
 	wantKey atomic.Bool
 	ticked  atomic.Bool
 	last    atomic.Pointer[ecs.World]
+
+	smu      sync.Mutex // the session map: written by the shard goroutine
+	sessions map[uint64]ecs.NetID
+	binds    []server.Binding // changes not yet queued
+	sorted   []server.Binding
 
 	mu       sync.Mutex
 	members  []*member
@@ -190,6 +200,8 @@ func newPrimary(host *enet.Host, opt PrimaryOptions) (*Primary, error) {
 		free:   make(chan *work, opt.Queue),
 		queue:  make(chan *work, opt.Queue+2), // +2: HandOver's control items
 		done:   make(chan struct{}),
+
+		sessions: map[uint64]ecs.NetID{},
 	}
 	if p.logf == nil {
 		p.logf = func(string, ...any) {}
@@ -245,6 +257,44 @@ func (p *Primary) rosterLocked() []RosterEntry {
 	return es
 }
 
+// Bind records changes of the shard's session map (token client id → NetID; see
+// server.Server.TakeBindings): OnTick sends them to the shadows right after the tick's
+// Tick message, and every keyframe is followed by the whole map, so a promoted shadow
+// can hand reconnecting clients their entities. It has the signature of
+// shard.LiveConfig.OnSessions and runs on the shard goroutine, before the OnTick of the
+// step that made the changes.
+func (p *Primary) Bind(changes []server.Binding) {
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	for _, b := range changes {
+		if b.ID == 0 {
+			delete(p.sessions, b.Client)
+		} else {
+			p.sessions[b.Client] = b.ID
+		}
+	}
+	p.binds = append(p.binds, changes...)
+}
+
+// Sessions returns a copy of the session map as the shadows see it.
+func (p *Primary) Sessions() map[uint64]ecs.NetID {
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	return maps.Clone(p.sessions)
+}
+
+// appendFullSessions appends a full Sessions message of the map, in client id order.
+func (p *Primary) appendFullSessions(b []byte, tick uint64) []byte {
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	p.sorted = p.sorted[:0]
+	for c, id := range p.sessions {
+		p.sorted = append(p.sorted, server.Binding{Client: c, ID: id})
+	}
+	slices.SortFunc(p.sorted, func(a, b server.Binding) int { return cmp.Compare(a.Client, b.Client) })
+	return AppendSessions(b, tick, true, p.sorted)
+}
+
 // OnTick queues one step for the shadows: the commands it applied and its hash, and a
 // keyframe of w every KeyframeEvery ticks or when a shadow is waiting for its first.
 // It has the signature of shard.LiveConfig.OnTick and runs on the shard goroutine: it
@@ -264,10 +314,18 @@ func (p *Primary) OnTick(w *ecs.World, cmds []ecs.Command, hash uint64) {
 	tick := w.G.Tick
 	it.tick = tick
 	it.msg = AppendTick(it.msg[:0], tick, hash, cmds)
+	it.sess = it.sess[:0]
+	p.smu.Lock()
+	if len(p.binds) > 0 {
+		it.sess = AppendSessions(it.sess, tick, false, p.binds)
+		p.binds = p.binds[:0]
+	}
+	p.smu.Unlock()
 	it.all = tick%p.opt.KeyframeEvery == 0
 	it.key = it.all || p.wantKey.Swap(false)
 	if it.key {
 		it.snap = w.AppendSnapshot(it.snap[:0])
+		it.full = p.appendFullSessions(it.full[:0], tick)
 	}
 	it.ctl = nil
 	p.queue <- it // never blocks: the queue holds every item of the free list
@@ -447,8 +505,9 @@ const (
 	toUnsyncedKey        // only those without a keyframe yet, marking them synced
 )
 
-// broadcast sends msg to the shadows selected by to and returns how many it sent to.
-func (p *Primary) broadcast(msg []byte, to int) int {
+// broadcast sends msg (and then extra, if any) to the shadows selected by to and returns
+// how many it sent msg to.
+func (p *Primary) broadcast(msg []byte, to int, extra ...[]byte) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
@@ -457,6 +516,9 @@ func (p *Primary) broadcast(msg []byte, to int) int {
 			continue
 		}
 		if m.peer.Send(0, msg, enet.Reliable) == nil {
+			for _, x := range extra {
+				_ = m.peer.Send(0, x, enet.Reliable)
+			}
 			n++
 			if to != toAll {
 				m.synced = true
@@ -481,7 +543,11 @@ func (p *Primary) send() {
 			it.ctl()
 			continue
 		}
-		p.broadcast(it.msg, toAll)
+		if len(it.sess) > 0 {
+			p.broadcast(it.msg, toAll, it.sess)
+		} else {
+			p.broadcast(it.msg, toAll)
+		}
 		p.st.ticks.Add(1)
 		if it.key {
 			z = p.enc.EncodeAll(it.snap, z[:0])
@@ -491,7 +557,7 @@ func (p *Primary) send() {
 			if it.all {
 				to = toAllKey
 			}
-			n := p.broadcast(key, to)
+			n := p.broadcast(key, to, it.full)
 			p.st.keyframes.Add(uint64(n))
 			p.st.keyBytes.Store(int64(len(z)))
 		}
@@ -545,11 +611,12 @@ func (p *Primary) HandOver(ctx context.Context, rank uint8) error {
 	}
 	tick := w.G.Tick
 	snap := w.AppendSnapshot(nil)
+	full := p.appendFullSessions(nil, tick)
 	sent := make(chan struct{})
 	ctl := &work{ctl: func() {
 		z := p.enc.EncodeAll(snap, nil)
 		kf := Keyframe{Tick: tick, Tuning: p.tuning, RawLen: uint32(len(snap)), Zstd: z}
-		p.st.keyframes.Add(uint64(p.broadcast(kf.Append(nil), toAllKey)))
+		p.st.keyframes.Add(uint64(p.broadcast(kf.Append(nil), toAllKey, full)))
 		p.broadcast((&HandOver{Tick: tick, Rank: rank}).Append(nil), toAll)
 		p.mu.Lock()
 		for _, m := range p.members {

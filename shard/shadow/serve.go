@@ -4,11 +4,12 @@ import (
 	"fmt"
 
 	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/net/server"
 	"github.com/shardsim/shardsim/shard"
 )
 
 // ServeSync opens a sync port for shadows on addr and chains its [Primary.OnTick] into
-// cfg.OnTick (after any OnTick already set), with cfg.Systems as the keyframes' tuning.
+// cfg.OnTick and its [Primary.Bind] into cfg.OnSessions (after any already set), with cfg.Systems as the keyframes' tuning.
 // Call it before shard.StartLive(*cfg). An empty addr does nothing. The returned stop
 // closes the port; it is never nil.
 func ServeSync(cfg *shard.LiveConfig, addr string, logf func(format string, args ...any)) (p *Primary, stop func() error, err error) {
@@ -26,6 +27,14 @@ func ServeSync(cfg *shard.LiveConfig, addr string, logf func(format string, args
 		}
 	} else {
 		cfg.OnTick = p.OnTick
+	}
+	if prev := cfg.OnSessions; prev != nil {
+		cfg.OnSessions = func(b []server.Binding) {
+			prev(b)
+			p.Bind(b)
+		}
+	} else {
+		cfg.OnSessions = p.Bind
 	}
 	return p, p.Close, nil
 }

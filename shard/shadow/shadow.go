@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"strings"
 	"sync"
@@ -46,6 +47,10 @@ type ShadowOptions struct {
 	// Server configures the client-facing server of the promoted shard; Key is required
 	// to promote. When Shadows is nil, the other shadows' client addresses are announced.
 	Server server.Config
+	// SessionGrace is how long, after a take-over, the entity of a client of the old
+	// primary waits for that client to reconnect before it is removed (default
+	// Server.InputTimeout, see server.Config.SessionGrace).
+	SessionGrace time.Duration
 	// SnapshotRate and KeyframeEvery configure the promoted shard and its sync port.
 	SnapshotRate  uint16
 	KeyframeEvery uint64
@@ -91,6 +96,7 @@ type Promotion struct {
 	ClientAddr string // where the promoted shard serves clients
 	SyncAddr   string // where the other shadows now sync from
 	Planned    bool   // a HandOver named this shadow (else the primary fell silent)
+	Sessions   int    // entities of the primary's clients kept for them to reconnect
 }
 
 // ShadowStats are a shadow's figures.
@@ -105,6 +111,7 @@ type ShadowStats struct {
 	Resyncs      uint64 // restores from a keyframe after a divergence, gap or backlog drop
 	Gaps         uint64 // missing ticks noticed
 	BacklogDrops uint64 // times the backlog was dropped
+	Sessions     int    // client sessions (client id → entity) of the primary known now
 	Foreign      uint64 // messages dropped because they did not come from the current primary
 	Bad          uint64 // messages dropped because they did not parse or check
 	Roster       []RosterEntry
@@ -117,8 +124,9 @@ type itemKind uint8
 const (
 	itemTick itemKind = iota
 	itemKey
-	itemFollow  // a new primary announced itself after tick
-	itemPromote // take over (planned: at tick)
+	itemFollow   // a new primary announced itself after tick
+	itemPromote  // take over (planned: at tick)
+	itemSessions // session map changes (or all of it) in data
 )
 
 type item struct {
@@ -170,6 +178,8 @@ type Shadow struct {
 	divergedAt uint64
 	dec        *zstd.Decoder
 	raw        []byte
+	sessions   map[uint64]ecs.NetID // the primary's session map, as of the last item applied
+	binds      []server.Binding
 
 	mu      sync.Mutex
 	st      ShadowStats
@@ -260,6 +270,7 @@ func NewShadow(opt ShadowOptions) (*Shadow, error) {
 		promoted:   make(chan struct{}),
 		dec:        dec,
 		runDone:    make(chan struct{}),
+		sessions:   map[uint64]ecs.NetID{},
 	}
 	if s.logf == nil {
 		s.logf = func(string, ...any) {}
@@ -616,6 +627,13 @@ func (s *Shadow) receive(b []byte, roster *[]RosterEntry, successor *int) error 
 			it.tick, it.planned = h.Tick, true
 			s.push(it)
 		}
+	case TypeSessions:
+		if _, _, err := ParseSessions(b, nil); err != nil {
+			return err
+		}
+		it := s.newItem(itemSessions)
+		it.data = append(it.data[:0], b...)
+		s.push(it)
 	case TypePromote:
 		// Our own primary announcing itself (we dialled a promoted shadow): nothing to do.
 		if _, _, err := ParsePromote(b); err != nil {
@@ -640,6 +658,8 @@ func (s *Shadow) stepLoop(ctx context.Context) error {
 			s.step(it)
 		case itemKey:
 			s.keyframe(it)
+		case itemSessions:
+			s.applySessions(it)
 		case itemFollow:
 			if s.w == nil || !s.synced || s.diverged || s.w.G.Tick != it.tick {
 				s.synced = false
@@ -657,6 +677,28 @@ func (s *Shadow) stepLoop(ctx context.Context) error {
 		}
 		s.recycle(it)
 	}
+}
+
+// applySessions applies a Sessions message: in stream order with the ticks, so at every
+// tick the map is the primary's after that tick.
+func (s *Shadow) applySessions(it *item) {
+	m, _, err := ParseSessions(it.data, s.binds)
+	if err != nil {
+		return // checked on receipt
+	}
+	s.binds = m.Entries
+	if m.Full {
+		clear(s.sessions)
+	}
+	for _, b := range m.Entries {
+		if b.ID == 0 {
+			delete(s.sessions, b.Client)
+		} else {
+			s.sessions[b.Client] = b.ID
+		}
+	}
+	n := len(s.sessions)
+	s.count(func(st *ShadowStats) { st.Sessions = n })
 }
 
 func (s *Shadow) step(it *item) {
@@ -769,7 +811,14 @@ func (s *Shadow) takeOver(ctx context.Context, planned bool) error {
 		return err
 	}
 	defer p.Close()
+	// The dead primary's clients get their entities back when they reconnect; the
+	// promoted shard's own shadows learn the map with its first keyframe.
+	p.sessions = maps.Clone(s.sessions)
 	srv := s.opt.Server
+	srv.Sessions = maps.Clone(s.sessions)
+	if s.opt.SessionGrace > 0 {
+		srv.SessionGrace = s.opt.SessionGrace
+	}
 	var others []string
 	for _, e := range roster {
 		if e.Rank == s.opt.Rank {
@@ -787,7 +836,7 @@ func (s *Shadow) takeOver(ctx context.Context, planned bool) error {
 			f(w, cmds, hash)
 		}
 	}
-	pr := Promotion{Tick: s.w.G.Tick, Hash: ecs.Hash(s.w), SyncAddr: s.host.LocalAddr().String(), Planned: planned}
+	pr := Promotion{Tick: s.w.G.Tick, Hash: ecs.Hash(s.w), SyncAddr: s.host.LocalAddr().String(), Planned: planned, Sessions: len(srv.Sessions)}
 	s.mu.Lock()
 	conn := s.clientConn
 	s.clientConn = nil
@@ -801,6 +850,7 @@ func (s *Shadow) takeOver(ctx context.Context, planned bool) error {
 		SnapshotRate: s.opt.SnapshotRate,
 		Server:       srv,
 		OnTick:       onTick,
+		OnSessions:   p.Bind,
 		Initial:      s.w,
 	})
 	if err != nil {
@@ -818,8 +868,8 @@ func (s *Shadow) takeOver(ctx context.Context, planned bool) error {
 	s.live, s.primary, s.st.Promoted = live, p, &pr
 	s.st.Primary = ""
 	s.mu.Unlock()
-	s.logf("shadow: took over after tick %d (hash %016x), serving clients on %s, shadows on %s (%s)",
-		pr.Tick, pr.Hash, pr.ClientAddr, pr.SyncAddr, strings.Join(others, ", "))
+	s.logf("shadow: took over after tick %d (hash %016x), serving clients on %s, shadows on %s (%s); %d client entities wait for their clients",
+		pr.Tick, pr.Hash, pr.ClientAddr, pr.SyncAddr, strings.Join(others, ", "), len(srv.Sessions))
 	if s.opt.OnPromote != nil {
 		s.opt.OnPromote(pr)
 	}

@@ -111,10 +111,12 @@ func startPrimary(t *testing.T, keyEvery uint64) *testPrimary {
 			tp.mu.Unlock()
 			tp.p.OnTick(w, cmds, hash)
 		},
+		OnSessions: tp.p.Bind,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	tp.p.WatchRoster(func(r []RosterEntry) { tp.live.SetShadows(ClientAddrs(r)) })
 	ctx, cancel := context.WithCancel(context.Background())
 	tp.cancel = cancel
 	go func() { tp.done <- tp.live.Run(ctx) }()
