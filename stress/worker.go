@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -12,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/shardsim/shardsim/ecs"
+	netbots "github.com/shardsim/shardsim/net/bots"
 	"github.com/shardsim/shardsim/net/client"
 	"github.com/shardsim/shardsim/net/enet"
 	"github.com/shardsim/shardsim/net/game"
@@ -156,7 +155,7 @@ func RunWorker(ctx context.Context, in io.Reader, out io.Writer) error {
 		mu.Lock()
 		for _, b := range bots {
 			if b.c != nil && !now.Before(b.next) {
-				b.c.SetInput(wander(b.rng))
+				b.c.SetInput(netbots.Wander(b.rng))
 				b.next = now.Add(time.Second + time.Duration(b.rng.Int64N(int64(2*time.Second))))
 			}
 		}
@@ -201,7 +200,7 @@ func sampleBots(bots []*workerBot, since time.Duration) BotSample {
 			if s.Failures == nil {
 				s.Failures = map[string]int{}
 			}
-			s.Failures[reason(b.err)]++
+			s.Failures[netbots.FailureReason(b.err)]++
 			continue
 		case b.c == nil:
 			continue
@@ -212,7 +211,7 @@ func sampleBots(bots []*workerBot, since time.Duration) BotSample {
 			if s.Failures == nil {
 				s.Failures = map[string]int{}
 			}
-			s.Failures["ended: "+reason(b.c.Err())]++
+			s.Failures["ended: "+netbots.FailureReason(b.c.Err())]++
 			continue
 		default:
 		}
@@ -241,43 +240,6 @@ func sampleBots(bots []*workerBot, since time.Duration) BotSample {
 		s.Delivery = got / float64(s.Expected)
 	}
 	return s
-}
-
-// wander picks a bot's next input: mostly walking or running in a random direction,
-// sometimes standing still or emoting (as net/bots does).
-func wander(r *rand.Rand) ecs.Input {
-	switch n := r.IntN(10); {
-	case n == 0:
-		return ecs.Input{}
-	case n == 1:
-		return ecs.Input{Buttons: ecs.ButtonEmote, Emote: uint8(r.IntN(4))}
-	default:
-		in := ecs.Input{MoveX: int8(r.IntN(255) - 127), MoveY: int8(r.IntN(255) - 127)}
-		if n >= 7 {
-			in.Buttons = ecs.ButtonRun
-		}
-		return in
-	}
-}
-
-// reason classifies a dial or session error.
-func reason(err error) string {
-	var ke *client.KickError
-	switch {
-	case err == nil:
-		return "none"
-	case errors.As(err, &ke):
-		return "kicked: " + client.ReasonString(ke.Reason)
-	case errors.Is(err, client.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	case errors.Is(err, client.ErrRefused):
-		return "refused"
-	case errors.Is(err, client.ErrDisconnected):
-		return "disconnected"
-	case errors.Is(err, context.Canceled):
-		return "run ended before the welcome"
-	}
-	return err.Error()
 }
 
 // clientENet is each bot's ENet configuration: a 20 ms host tick (as net/bots), since

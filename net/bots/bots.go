@@ -236,7 +236,7 @@ loop:
 		mu.Lock()
 		for _, b := range bots[:started] {
 			if b.c != nil && !now.Before(b.next) {
-				b.c.SetInput(wander(b.rng))
+				b.c.SetInput(Wander(b.rng))
 				b.next = now.Add(time.Second + time.Duration(b.rng.Int64N(int64(2*time.Second))))
 			}
 		}
@@ -273,9 +273,9 @@ loop:
 	return report(cfg, bots[:started], elapsed, start.Add(elapsed), rttSamples), nil
 }
 
-// wander picks a bot's next input: mostly walking or running in a random direction,
-// sometimes standing still or emoting.
-func wander(r *rand.Rand) ecs.Input {
+// Wander picks a bot's next input: mostly walking or running in a random direction,
+// sometimes standing still or emoting. Bots draw a new one every 1–3 s.
+func Wander(r *rand.Rand) ecs.Input {
 	switch n := r.IntN(10); {
 	case n == 0:
 		return ecs.Input{}
@@ -341,7 +341,7 @@ func report(cfg Config, bots []*bot, elapsed time.Duration, end time.Time, rtts 
 	for _, b := range bots {
 		if b.c == nil {
 			r.Failed++
-			fails[reason(b.err)]++
+			fails[FailureReason(b.err)]++
 			continue
 		}
 		r.Connected++
@@ -356,7 +356,7 @@ func report(cfg Config, bots []*bot, elapsed time.Duration, end time.Time, rtts 
 		if !st.Ended.IsZero() && st.Ended.Before(end) {
 			stop = st.Ended
 			r.Ended++
-			ends[reason(b.c.Err())]++
+			ends[FailureReason(b.c.Err())]++
 		}
 		secs := stop.Sub(st.Welcomed).Seconds()
 		if secs <= 0 {
@@ -391,7 +391,8 @@ func report(cfg Config, bots []*bot, elapsed time.Duration, end time.Time, rtts 
 }
 
 // reason classifies a dial or session error for the report.
-func reason(err error) string {
+// FailureReason classifies why a bot's dial or session ended, as reports count them.
+func FailureReason(err error) string {
 	var ke *client.KickError
 	switch {
 	case err == nil:
@@ -407,7 +408,7 @@ func reason(err error) string {
 	case errors.Is(err, client.ErrDisconnected):
 		return "disconnected"
 
-	case errors.Is(err, errRunEnded):
+	case errors.Is(err, errRunEnded), errors.Is(err, context.Canceled):
 		return "run ended before the welcome"
 	}
 	return err.Error()
