@@ -38,6 +38,10 @@ type LiveConfig struct {
 	// id → NetID, see server.Server.TakeBindings) of each step that changed it, on the
 	// shard goroutine, just before that step's OnTick.
 	OnSessions func(changes []server.Binding)
+	// Inject, when set, appends commands from elsewhere (a relaying shadow's clients,
+	// see shadow.Primary.TakeRelayed) to each step's commands after the server's, on the
+	// shard goroutine. They are applied, recorded and forwarded like the server's own.
+	Inject func(cmds []ecs.Command) []ecs.Command
 	// Initial, when set, is the world to continue (a promoted shadow's copy) instead of
 	// a new one; World and Entities are then ignored.
 	Initial *ecs.World
@@ -193,6 +197,9 @@ func (l *Live) Run(ctx context.Context) error {
 		cmds = append(cmds[:0], carry...)
 		carry = carry[:0]
 		cmds = l.srv.Poll(cmds)
+		if l.cfg.Inject != nil {
+			cmds = l.cfg.Inject(cmds)
+		}
 		res := l.sim.Step(l.w, cmds)
 		carry = l.srv.Joined(res.Joined, l.w, carry)
 		l.srv.Placed(res.Placed, l.w)

@@ -55,6 +55,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 7, "world seed")
 	gv := fs.Int("godot", 3, "Godot multiplayer framing of the clients: 3 or 4")
 	maxClients := fs.Int("max-clients", 2048, "most clients at once")
+	maxLocal := fs.Int("max-local-clients", 0, "with --shadow-addr: clients served here before newly admitted ones are redirected to a relaying shadow (shadow --relay), when one is attached (0: no limit)")
 	shadows := fs.String("shadows", "", "comma-separated failover addresses announced to clients")
 	record := fs.String("record", "", "record the session as a replay to this file")
 	rotateSize := fs.String("record-rotate-size", "", "with --record: start a new replay file when the current one reaches this size (e.g. 64MiB; checked as blocks are written: a keyframe or a full tick block); files are FILE.000.replay, FILE.001.replay… (FILE without .replay)")
@@ -123,7 +124,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		Systems:          systems.DefaultConfig(),
 		Entities:         *entities,
 		SnapshotRate:     uint16(*snapRate),
-		Server:           server.Config{Godot: godot.Version(*gv), MaxClients: *maxClients, Key: key, Shadows: shadowList},
+		Server:           server.Config{Godot: godot.Version(*gv), MaxClients: *maxClients, Key: key, Shadows: shadowList, MaxLocalClients: *maxLocal},
 		RecordFlushEvery: *flushEvery,
 	}
 	switch {

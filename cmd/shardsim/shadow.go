@@ -32,6 +32,8 @@ func runShadow(args []string, stdout, stderr io.Writer) int {
 	gv := fs.Int("godot", 3, "Godot multiplayer framing of the clients once promoted: 3 or 4")
 	grace := fs.Duration("session-grace", 0, "once promoted, how long the entity of a client of the old primary waits for it to reconnect (0: the server's input timeout, 10 s)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
+	relay := fs.Bool("relay", false, "serve clients the primary redirects (serve --max-local-clients) on --addr while still a shadow: their inputs go to the primary, their snapshots come from this shadow's verified world")
+	snapRate := fs.Uint("snapshot-rate", 20, "with --relay, and once promoted: snapshots per second to each client (at most the tick rate)")
 	loadKey := keyFlag(fs)
 	if code := parseFlags(fs, args, 0); code >= 0 {
 		return code
@@ -72,6 +74,8 @@ func runShadow(args []string, stdout, stderr io.Writer) int {
 		MaxBacklog:   *backlog,
 		Server:       server.Config{Godot: godot.Version(*gv), Key: key},
 		SessionGrace: *grace,
+		Relay:        *relay,
+		SnapshotRate: uint16(min(*snapRate, 65535)),
 		Logf:         logf,
 		// Parseable lines for scripts and tests: the take-over tick and hash (compare
 		// with a replay of the primary's recording), and the first tick served.
@@ -143,6 +147,9 @@ func runShadow(args []string, stdout, stderr io.Writer) int {
 			} else {
 				st := sh.Stats()
 				line = fmt.Sprintf("shadow: tick %d, %d compared, %d mismatches, primary %s, synced %v, %d sessions", st.Tick, st.Compared, st.Mismatches, st.Primary, st.Synced, st.Sessions)
+				if *relay {
+					line += fmt.Sprintf("; relaying %d clients, %d snapshots sent", st.Relay.Clients, st.Relay.Snapshots)
+				}
 			}
 			logMu.Lock()
 			if term {

@@ -123,6 +123,9 @@ type Stats struct {
 	// while failing over.
 	Reconnects, Attempts uint64
 	Lost, LastLost       time.Duration
+	// Redirects counts Redirects followed: the shard handed the client to a relaying
+	// shadow shard (game.RedirectMsg), which the client then joined with the same token.
+	Redirects uint64
 	// Server is the address of the server the client is connected to now.
 	Server string
 	// ExpectedBefore is the number of snapshots the servers before the current one
@@ -184,6 +187,7 @@ type Client struct {
 	out      []byte
 	addr     string // current server
 	welcome0 bool   // the current server welcomed the client
+	redirect string // address of a Redirect just received
 }
 
 // Dial connects to the shard at addr (host:port) with the connect token and returns
@@ -489,6 +493,22 @@ func (c *Client) run() {
 		case enet.EventReceive:
 			lastRecv = now
 			p, kick := c.receive(ev.Channel, ev.Packet)
+			if addr := c.redirect; addr != "" {
+				// The shard hands the client to a relay: join there with the same token.
+				c.redirect = ""
+				if err := c.redial(addr); err != nil {
+					c.fail(fmt.Errorf("%w: redirect to %s: %w", ErrRefused, addr, err))
+					return
+				}
+				c.mu.Lock()
+				c.st.Redirects++
+				c.mu.Unlock()
+				period, connected = 0, false
+				if fo != nil {
+					fo.until = now.Add(c.attemptTimeout())
+				}
+				continue
+			}
 			if kick != nil {
 				// A shard going down says so; during a failover any refusal moves on.
 				if (fo == nil && kick.Reason != game.ReasonShutdown) || !lost(now, kick) {
@@ -693,6 +713,13 @@ func (c *Client) receive(ch uint8, pkt []byte) (time.Duration, *KickError) {
 		c.mu.Lock()
 		c.shadows = m.Shadows
 		c.mu.Unlock()
+	case game.TypeRedirect:
+		m, err := game.ParseRedirect(data)
+		if err != nil || c.welcome0 {
+			c.ignored()
+			return 0, nil
+		}
+		c.redirect = m.Address
 	case game.TypeKick:
 		k, err := game.ParseKick(data)
 		if err != nil {

@@ -24,6 +24,10 @@
 // server announces; [Client.Fetch] downloads an image by hash. Refusals are
 // [*ArtError]s (matching [ErrArt]) with the server's [game.ArtCode].
 //
+// A shard that serves its limit of clients itself may answer the token with a Redirect
+// (package game) to a relaying shadow shard: the client then connects there with the
+// same token, before Dial returns, and counts it in [Stats.Redirects].
+//
 // The transport is a UDP socket by default, or any [enet.Transport] given in
 // [Options.Transport], such as a conn of package enettest's in-memory network.
 package client

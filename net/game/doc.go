@@ -196,6 +196,20 @@
 //	  0  u8   type
 //	  1  u8   address count (≤ 4), then per address: u8 len (1..64), UTF-8 bytes
 //
+// # Load relief (redirect)
+//
+// A shard that already serves its limit of clients itself (shardsim serve
+// --max-local-clients) sends a newly admitted client a Redirect to a shadow shard that
+// relays (shardsim shadow --relay) instead of a Welcome, and disconnects it after a
+// short grace. The client connects there with the same connect token; the shadow
+// forwards its join and inputs to the shard over the sync link and sends it snapshots
+// of its own verified copy of the world, so the simulation stays single while the
+// snapshot fan-out spreads over processes.
+//
+//	Redirect (0x1B, server → client, reliable), 2 + len bytes (≤ 66)
+//	  0  u8   type
+//	  1  u8   address length (1..64), then the UTF-8 "host:port"
+//
 // # Interest management and budget
 //
 // Every entity that differs from the client's baseline gains priority each snapshot it

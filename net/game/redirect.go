@@ -72,3 +72,53 @@ func ParseShadowList(b []byte) (ShadowListMsg, error) {
 	}
 	return m, nil
 }
+
+// TypeRedirect is the load-relief message: server → client, reliable.
+const TypeRedirect MsgType = 0x1B // server → client: play through another address
+
+// RedirectMsg sends an admitted client elsewhere: the shard serves enough clients itself
+// and hands this one to a shadow shard that relays its snapshots (a fan-out relay). The
+// client connects to Address with the same connect token; the server disconnects it
+// after a short grace without joining it.
+type RedirectMsg struct {
+	Address string // "host:port", 1..MaxAddressLen bytes
+}
+
+// AppendRedirect appends the Redirect message m to b. It panics if the address is empty
+// or longer than [MaxAddressLen] bytes.
+func AppendRedirect(b []byte, m *RedirectMsg) []byte {
+	if len(m.Address) == 0 || len(m.Address) > MaxAddressLen {
+		panic("game: redirect address empty or longer than MaxAddressLen")
+	}
+	b = append(b, byte(TypeRedirect), byte(len(m.Address)))
+	return append(b, m.Address...)
+}
+
+// ParseRedirect parses a Redirect message.
+func ParseRedirect(b []byte) (RedirectMsg, error) {
+	var m RedirectMsg
+	if len(b) == 0 {
+		return m, ErrShort
+	}
+	if MsgType(b[0]) != TypeRedirect {
+		return m, ErrType
+	}
+	if len(b) < 2 {
+		return m, fmt.Errorf("redirect: %w: %d bytes, header needs 2", ErrShort, len(b))
+	}
+	l := int(b[1])
+	if l == 0 || l > MaxAddressLen {
+		return m, fmt.Errorf("redirect: %w: address is %d bytes", ErrRange, l)
+	}
+	if len(b) < 2+l {
+		return m, fmt.Errorf("redirect: %w: address", ErrShort)
+	}
+	if len(b) > 2+l {
+		return m, fmt.Errorf("redirect: %w: %d bytes", ErrTrailing, len(b)-2-l)
+	}
+	if !utf8.Valid(b[2:]) {
+		return m, fmt.Errorf("redirect: address: %w", ErrUTF8)
+	}
+	m.Address = string(b[2:])
+	return m, nil
+}

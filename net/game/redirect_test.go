@@ -84,3 +84,41 @@ func FuzzParseShadowList(f *testing.F) {
 		}
 	})
 }
+
+func TestRedirectRoundTrip(t *testing.T) {
+	for _, a := range []string{"127.0.0.1:7778", "é:1", strings.Repeat("x", MaxAddressLen)} {
+		b := AppendRedirect(nil, &RedirectMsg{Address: a})
+		got, err := ParseRedirect(b)
+		if err != nil || got.Address != a {
+			t.Fatalf("%q: got %q, %v", a, got.Address, err)
+		}
+		for n := range len(b) {
+			if _, err := ParseRedirect(b[:n]); err == nil {
+				t.Fatalf("%q: %d of %d bytes parse", a, n, len(b))
+			}
+		}
+		if _, err := ParseRedirect(append(b, 0)); !errors.Is(err, ErrTrailing) {
+			t.Fatalf("%q: trailing byte: %v", a, err)
+		}
+	}
+	for _, b := range [][]byte{{byte(TypeRedirect), 0}, {byte(TypeRedirect), MaxAddressLen + 1}, {byte(TypeWelcome), 1, 'a'}, {byte(TypeRedirect), 1, 0xff}} {
+		if _, err := ParseRedirect(b); err == nil {
+			t.Errorf("ParseRedirect(%x) accepted", b)
+		}
+	}
+}
+
+// FuzzParseRedirect checks that no input panics the parser and that what parses
+// re-encodes to the same bytes.
+func FuzzParseRedirect(f *testing.F) {
+	f.Add(AppendRedirect(nil, &RedirectMsg{Address: "127.0.0.1:7778"}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ParseRedirect(b)
+		if err != nil {
+			return
+		}
+		if again := AppendRedirect(nil, &m); !bytes.Equal(again, b) {
+			t.Fatalf("re-encoding differs: %x vs %x", again, b)
+		}
+	})
+}

@@ -51,6 +51,30 @@ type Config struct {
 	// SessionGrace is how long an entity of Sessions waits for its client (default
 	// InputTimeout).
 	SessionGrace time.Duration
+	// MaxLocalClients, when > 0, is how many sessions (joining or playing) the server
+	// serves itself: a newly admitted client beyond it is sent a game.RedirectMsg to
+	// the address Redirect returns, when that is not empty, and disconnected after
+	// KickGrace without joining (load relief: a relaying shadow shard serves it).
+	// Clients taking an existing entity over are never redirected.
+	MaxLocalClients int
+	Redirect        func() string
+	// SessionBase is ORed into every session number (the Arg of the CmdJoins the server
+	// issues). A relaying shadow shard's front uses [RelaySessionBase] of its rank, so
+	// that it recognises its clients' joins in the primary's ticks; 0 for a shard.
+	SessionBase uint32
+}
+
+// RelaySessionBase is the session range of the relaying shadow of the given rank:
+// sessions 1<<31 | rank<<23 | n with n in [1, 2^23). A shard's own sessions stay below
+// 1<<31, so the ranges never meet.
+func RelaySessionBase(rank uint8) uint32 { return 1<<31 | uint32(rank)<<23 }
+
+// RelayRank reports the rank whose relay session range holds ref, if any.
+func RelayRank(ref uint32) (rank uint8, ok bool) {
+	if ref&(1<<31) == 0 || ref&(1<<23-1) == 0 {
+		return 0, false
+	}
+	return uint8(ref >> 23), true
 }
 
 // Binding is one change of a server's session map (token client id → NetID of its
@@ -92,7 +116,9 @@ type Stats struct {
 	// that way (kicked with game.ReasonReplaced), entities of Config.Sessions removed
 	// because their client did not come back in time, and those still waiting.
 	Reclaimed, Replaced, Expired, Orphans int64
-	Host                                  enet.Stats
+	// Redirected counts admitted clients sent elsewhere (Config.MaxLocalClients).
+	Redirected int64
+	Host       enet.Stats
 }
 
 type clientState uint8
@@ -595,17 +621,31 @@ func (s *Server) hello(c *client, pkt []byte, now time.Time, cmds []ecs.Command)
 		s.st.Orphans = int64(len(s.orphans))
 		return s.takeOver(c, o.id, cmds)
 	}
+	if s.cfg.MaxLocalClients > 0 && len(s.byClient) >= s.cfg.MaxLocalClients && s.cfg.Redirect != nil {
+		if addr := s.cfg.Redirect(); addr != "" && len(addr) <= game.MaxAddressLen {
+			s.st.Redirected++
+			s.out = game.AppendRedirect(s.out[:0], &game.RedirectMsg{Address: addr})
+			s.send(c, true)
+			c.state = kicked
+			c.deadline = s.cfg.Clock().Add(KickGrace)
+			return cmds
+		}
+	}
 	return s.join(c, cmds)
 }
 
 // join admits c as a new session: the CmdJoin spawns its entity.
 func (s *Server) join(c *client, cmds []ecs.Command) []ecs.Command {
 	s.byClient[c.clientID] = c
+	mask := uint32(1<<31 - 1)
+	if s.cfg.SessionBase != 0 {
+		mask = 1<<23 - 1
+	}
 	s.nextSess++
-	if s.nextSess == 0 {
+	if s.nextSess > mask {
 		s.nextSess = 1
 	}
-	c.session, c.state = s.nextSess, joining
+	c.session, c.state = s.cfg.SessionBase|s.nextSess, joining
 	s.bySession[c.session] = c
 	return append(cmds, ecs.Command{Kind: ecs.CmdJoin, Arg: c.session})
 }

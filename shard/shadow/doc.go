@@ -83,6 +83,38 @@
 // and came back, or a second device): the new session replaces the old one, which is
 // kicked with ReasonReplaced, and keeps the entity.
 //
+// # Load relief: relaying shadows
+//
+// A primary under load can hand a share of its clients to shadows, which then send those
+// clients their snapshots (fan-out relays): the network work spreads over processes
+// while the simulation stays single. A shadow with ShadowOptions.Relay serves clients on
+// its client address while it is still a shadow and says so with an empty [Relay] right
+// after its Hello. A primary whose server has MaxLocalClients sessions
+// (server.Config.MaxLocalClients; [ServeSync] points server.Config.Redirect at
+// [Primary.NextRelay], which takes the relaying shadows in turn) answers a newly
+// admitted client with a game Redirect to such a shadow instead of joining it, and
+// disconnects it after server.KickGrace; the client connects there with the same token
+// (net/client follows it and counts Stats.Redirects).
+//
+// The relaying shadow admits the client by token (the same key), numbers its session
+// in its rank's range (server.RelaySessionBase: 1<<31 | rank<<23 | n, disjoint from the
+// primary's own sessions and the other relays') and sends the primary what its clients
+// do as [Relay] messages: the CmdJoin with that session as Arg, each changed input as
+// CmdInput, and CmdLeave, exactly the commands a shard's server issues. The primary
+// checks them (a join in the sender's range, inputs and leaves of an entity, nothing
+// else) and queues them for its next step ([Primary.TakeRelayed], shard.LiveConfig.Inject),
+// so they are applied, recorded and carried to every shadow by that step's [Tick] like
+// the primary's own commands: determinism is untouched. When the shadow steps that Tick,
+// the join's reference is its session, so its front welcomes the client with the NetID
+// the step gave it and from then on, after every tick it steps, sends its clients
+// snapshots of its own verified world at its SnapshotRate.
+//
+// Limits: a relayed client's session is not in the primary's session map (a promoted
+// shadow gives it a new entity when it comes back); a relaying shadow that takes over
+// closes its relay front first, and its clients fail over like the primary's; the
+// entities of a relay that vanishes stay until their leaves arrive (never, if it died),
+// and a relay that is not synced when its clients' join arrives leaves them waiting.
+//
 // A planned hand-over from the CLI: SIGUSR1 to "shardsim serve --shadow-addr ..." (with
 // --handover-rank N, default the highest rank attached) announces the successor first,
 // stops the shard after its current tick (the recording ends there), disconnects the
@@ -94,6 +126,8 @@
 //	shardsim serve --addr 127.0.0.1:7777 --shadow-addr 127.0.0.1:7800 --record primary.replay --record-flush-every 1 &
 //	shardsim shadow --primary 127.0.0.1:7800 --addr 127.0.0.1:7778 --rank 2 &
 //	shardsim shadow --primary 127.0.0.1:7800 --addr 127.0.0.1:7779 --rank 1 &
+//	# load relief instead: serve --max-local-clients 25 ... and shadow --relay ...;
+//	# clients beyond 25 are redirected to the relaying shadows
 //	shardsim bots --server 127.0.0.1:7777 --clients 50 --duration 60s &
 //	kill -KILL %1   # rank 2 prints "promoted: tick=T hash=H ..." about 1 s later;
 //	                # the bots report "failover: 50 reconnects by 50 bots, ..."

@@ -23,6 +23,7 @@ import (
 //	HandOver  6 | tick u64 | rank u8
 //	Promote   7 | tick u64 | rank u8 | client addr
 //	Sessions  8 | tick u64 | full u8 (0 or 1) | n u32 | n × (client id u64 | netid u32)
+//	Relay     9 | n u32 | n × command (as in Tick)
 //
 // Parsers check every length before reading, reject trailing bytes, and never panic.
 
@@ -42,6 +43,7 @@ const (
 	TypeHandOver  Type = 6 // primary → shadow: planned hand-over to a rank
 	TypePromote   Type = 7 // promoted shadow → other shadows: I am the primary now
 	TypeSessions  Type = 8 // primary → shadow: the client sessions' entities (changes or all)
+	TypeRelay     Type = 9 // relaying shadow → primary: its clients' commands (none: "I relay")
 )
 
 func (t Type) String() string {
@@ -62,6 +64,8 @@ func (t Type) String() string {
 		return "Promote"
 	case TypeSessions:
 		return "Sessions"
+	case TypeRelay:
+		return "Relay"
 	}
 	return fmt.Sprintf("Type(%d)", uint8(t))
 }
@@ -150,8 +154,18 @@ type Sessions struct {
 	Entries []server.Binding
 }
 
+// Relay carries the commands of a relaying shadow's clients (CmdJoin with a session of
+// its relay range, CmdInput, CmdLeave) for the primary's next tick. An empty Relay,
+// sent right after the Hello, says the shadow accepts redirected clients.
+type Relay struct {
+	Cmds []ecs.Command
+}
+
 // Type implements [Message].
 func (*Hello) Type() Type { return TypeHello }
+
+// Type implements [Message].
+func (*Relay) Type() Type { return TypeRelay }
 
 // Type implements [Message].
 func (*Sessions) Type() Type { return TypeSessions }
@@ -290,6 +304,18 @@ func AppendSessions(b []byte, tick uint64, full bool, es []server.Binding) []byt
 	return b
 }
 
+// Append implements [Message].
+func (m *Relay) Append(b []byte) []byte { return AppendRelay(b, m.Cmds) }
+
+// AppendRelay appends a Relay message without building a [Relay].
+func AppendRelay(b []byte, cmds []ecs.Command) []byte {
+	b = appendU32(append(b, byte(TypeRelay)), uint32(len(cmds)))
+	for i := range cmds {
+		b = AppendCommand(b, &cmds[i])
+	}
+	return b
+}
+
 // reader reads the fields of one message, checking each length first. After the first
 // failure every read returns zero and err holds the failure.
 type reader struct {
@@ -406,6 +432,47 @@ func ParseKeyframe(b []byte) (Keyframe, int, error) {
 	n, err := r.finish()
 	if err != nil {
 		return Keyframe{}, 0, err
+	}
+	return m, n, nil
+}
+
+// commands reads a u32 count and that many commands into cmds[:0].
+func (r *reader) commands(cmds []ecs.Command) []ecs.Command {
+	cnt := r.u32("count")
+	if r.err == nil && cnt > MaxCommands {
+		r.err = fieldError(ErrTooLarge, r.t, "count", "%d commands, limit %d", cnt, MaxCommands)
+	}
+	if r.err == nil && uint64(len(r.b)-r.off) < uint64(cnt)*CommandSize {
+		r.err = fieldError(ErrTruncated, r.t, "commands", "%d commands need %d bytes, have %d", cnt, uint64(cnt)*CommandSize, len(r.b)-r.off)
+	}
+	if r.err != nil {
+		return nil
+	}
+	cmds = cmds[:0]
+	for range cnt {
+		c := r.bytes(CommandSize, "command")
+		cmd := ecs.Command{
+			Kind:   ecs.CommandKind(c[0]),
+			Player: ecs.NetID(binary.LittleEndian.Uint32(c[1:])),
+			Input:  ecs.Input{MoveX: int8(c[5]), MoveY: int8(c[6]), Buttons: c[7], Emote: c[8]},
+			Arg:    binary.LittleEndian.Uint32(c[9:]),
+		}
+		copy(cmd.Art.Hash[:], c[13:45])
+		cmd.Art.Width = binary.LittleEndian.Uint16(c[45:])
+		cmd.Art.Height = binary.LittleEndian.Uint16(c[47:])
+		cmds = append(cmds, cmd)
+	}
+	return cmds
+}
+
+// ParseRelay decodes a Relay message, appending its commands to cmds[:0].
+func ParseRelay(b []byte, cmds []ecs.Command) (Relay, int, error) {
+	r := reader{b: b, t: TypeRelay}
+	r.start()
+	m := Relay{Cmds: r.commands(cmds)}
+	n, err := r.finish()
+	if err != nil {
+		return Relay{}, 0, err
 	}
 	return m, n, nil
 }
@@ -589,6 +656,10 @@ func Parse(b []byte) (Message, error) {
 	case TypeSessions:
 		var v Sessions
 		v, _, err = ParseSessions(b, nil)
+		m = &v
+	case TypeRelay:
+		var v Relay
+		v, _, err = ParseRelay(b, nil)
 		m = &v
 	default:
 		return nil, fmt.Errorf("%w: %d", ErrUnknownType, b[0])

@@ -55,6 +55,12 @@ func sampleMessages(t testing.TB) []Message {
 		&Sessions{Tick: 7, Full: true, Entries: []server.Binding{{Client: 1, ID: 51}, {Client: 1<<64 - 1, ID: 1<<32 - 1}}},
 		&Sessions{Tick: 8, Entries: []server.Binding{{Client: 1}}},
 		&Sessions{},
+		&Relay{Cmds: []ecs.Command{
+			{Kind: ecs.CmdJoin, Arg: server.RelaySessionBase(2) | 1},
+			{Kind: ecs.CmdInput, Player: 7, Input: ecs.Input{MoveX: -1, MoveY: 127, Buttons: 3}},
+			{Kind: ecs.CmdLeave, Player: 9},
+		}},
+		&Relay{},
 	}
 }
 
@@ -104,6 +110,8 @@ func TestParseErrors(t *testing.T) {
 		{"address cut", []byte{byte(TypeHello), 1, 1, 5, 'a'}, ErrTruncated},
 		{"sessions too many", binary.LittleEndian.AppendUint32(append(AppendSessions(nil, 1, false, nil)[:10], 0), MaxSessions+1), ErrTooLarge},
 		{"sessions entries missing", binary.LittleEndian.AppendUint32(append(AppendSessions(nil, 1, false, nil)[:10], 1), 2), ErrTruncated},
+		{"relay too many", binary.LittleEndian.AppendUint32([]byte{byte(TypeRelay)}, MaxCommands+1), ErrTooLarge},
+		{"relay commands missing", binary.LittleEndian.AppendUint32([]byte{byte(TypeRelay)}, 2), ErrTruncated},
 		{"sessions bad full flag", append(append(AppendSessions(nil, 1, false, nil)[:9], 2), 0, 0, 0, 0), ErrTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -73,6 +73,8 @@ type PrimaryStats struct {
 	KeyframeBytes int    // compressed size of the last keyframe
 	Dropped       uint64 // messages dropped: unparseable, unexpected, or from a peer that is not an attached shadow
 	Rejected      uint64 // Hellos refused
+	Relays        int    // attached shadows that relay clients
+	Relayed       uint64 // relayed client commands accepted (see [Primary.TakeRelayed])
 }
 
 // member is one attached (or dialled) shadow.
@@ -83,6 +85,7 @@ type member struct {
 	clientAddr string
 	syncAddr   string
 	synced     bool // has had a keyframe
+	relay      bool // sent a Relay: accepts redirected clients
 }
 
 // work is one tick on its way from OnTick to the sync goroutine.
@@ -121,11 +124,16 @@ type Primary struct {
 	members  []*member
 	promote  *Promote // announced to dialled peers on connect (promoted shadows)
 	onRoster func([]RosterEntry)
+
+	rmu      sync.Mutex // relayed commands waiting for the next tick
+	relayed  []ecs.Command
+	rparse   []ecs.Command
+	nextRely atomic.Uint64
 	rosterMu sync.Mutex // serializes onRoster calls, so the last one saw the last roster
 
 	st struct {
-		ticks, ticksDropped, keyframes, dropped, rejected atomic.Uint64
-		keyBytes                                          atomic.Int64
+		ticks, ticksDropped, keyframes, dropped, rejected, relayed atomic.Uint64
+		keyBytes                                                   atomic.Int64
 	}
 
 	done      chan struct{}
@@ -221,10 +229,13 @@ func (p *Primary) Addr() net.Addr { return p.host.LocalAddr() }
 // Stats returns the primary's counters.
 func (p *Primary) Stats() PrimaryStats {
 	p.mu.Lock()
-	n := 0
+	n, relays := 0, 0
 	for _, m := range p.members {
 		if m.hello {
 			n++
+			if m.relay {
+				relays++
+			}
 		}
 	}
 	p.mu.Unlock()
@@ -236,6 +247,8 @@ func (p *Primary) Stats() PrimaryStats {
 		KeyframeBytes: int(p.st.keyBytes.Load()),
 		Dropped:       p.st.dropped.Load(),
 		Rejected:      p.st.rejected.Load(),
+		Relays:        relays,
+		Relayed:       p.st.relayed.Load(),
 	}
 }
 
@@ -406,8 +419,12 @@ func (p *Primary) onDisconnect(peer *enet.Peer) {
 }
 
 func (p *Primary) onReceive(peer *enet.Peer, b []byte) {
+	if len(b) > 0 && Type(b[0]) == TypeRelay {
+		p.onRelay(peer, b)
+		return
+	}
 	if len(b) == 0 || Type(b[0]) != TypeHello {
-		p.st.dropped.Add(1) // a primary only ever receives Hellos
+		p.st.dropped.Add(1) // a primary only receives Hellos and Relays
 		return
 	}
 	h, _, err := ParseHello(b)
@@ -451,6 +468,89 @@ func (p *Primary) onReceive(peer *enet.Peer, b []byte) {
 	p.logf("shadow rank %d joined from %s (clients: %s)", h.Rank, m.syncAddr, h.ClientAddr)
 	p.wantKey.Store(true)
 	p.sendRoster()
+}
+
+// onRelay takes a relaying shadow's client commands for the next tick: joins in its
+// rank's session range (server.RelaySessionBase), inputs and leaves of player entities.
+// Anything else, or a Relay from a peer that did not say Hello, is dropped.
+func (p *Primary) onRelay(peer *enet.Peer, b []byte) {
+	p.mu.Lock()
+	m := p.find(peer)
+	ok := m != nil && m.hello
+	first := ok && !m.relay
+	var rank uint8
+	if ok {
+		m.relay, rank = true, m.rank
+	}
+	p.mu.Unlock()
+	if !ok {
+		p.st.dropped.Add(1)
+		return
+	}
+	if first {
+		p.logf("shadow rank %d relays clients", rank)
+	}
+	p.rmu.Lock()
+	defer p.rmu.Unlock()
+	r, _, err := ParseRelay(b, p.rparse)
+	if err != nil {
+		p.st.dropped.Add(1)
+		p.logf("dropped a bad Relay from rank %d: %v", rank, err)
+		return
+	}
+	p.rparse = r.Cmds
+	for _, c := range r.Cmds {
+		switch c.Kind {
+		case ecs.CmdJoin:
+			if rr, ok := server.RelayRank(c.Arg); !ok || rr != rank {
+				p.st.dropped.Add(1)
+				continue
+			}
+			c.Player, c.Input, c.Art = 0, ecs.Input{}, ecs.Art{}
+		case ecs.CmdInput, ecs.CmdLeave:
+			if c.Player == 0 {
+				p.st.dropped.Add(1)
+				continue
+			}
+			c.Arg, c.Art = 0, ecs.Art{}
+		default:
+			p.st.dropped.Add(1)
+			continue
+		}
+		p.relayed = append(p.relayed, c)
+		p.st.relayed.Add(1)
+	}
+}
+
+// TakeRelayed appends the relayed client commands received since the last call to cmds
+// and returns it. It has the signature of shard.LiveConfig.Inject: the shard applies
+// them in its next step, so they are recorded and sent to every shadow with that
+// step's Tick like the shard's own commands.
+func (p *Primary) TakeRelayed(cmds []ecs.Command) []ecs.Command {
+	p.rmu.Lock()
+	defer p.rmu.Unlock()
+	cmds = append(cmds, p.relayed...)
+	p.relayed = p.relayed[:0]
+	return cmds
+}
+
+// NextRelay returns the client address of a relaying shadow, taking them in turn
+// (highest rank first), or "" when none relays. It has the signature of
+// server.Config.Redirect.
+func (p *Primary) NextRelay() string {
+	p.mu.Lock()
+	var addrs []RosterEntry
+	for _, m := range p.members {
+		if m.hello && m.relay && m.clientAddr != "" {
+			addrs = append(addrs, RosterEntry{Rank: m.rank, ClientAddr: m.clientAddr})
+		}
+	}
+	p.mu.Unlock()
+	if len(addrs) == 0 {
+		return ""
+	}
+	slices.SortFunc(addrs, func(a, b RosterEntry) int { return int(b.Rank) - int(a.Rank) })
+	return addrs[(p.nextRely.Add(1)-1)%uint64(len(addrs))].ClientAddr
 }
 
 func (p *Primary) sendRoster() {

@@ -9,7 +9,10 @@ import (
 )
 
 // ServeSync opens a sync port for shadows on addr and chains its [Primary.OnTick] into
-// cfg.OnTick and its [Primary.Bind] into cfg.OnSessions (after any already set), with cfg.Systems as the keyframes' tuning.
+// cfg.OnTick, its [Primary.Bind] into cfg.OnSessions and its [Primary.TakeRelayed] into
+// cfg.Inject (after any already set), with cfg.Systems as the keyframes' tuning; unless
+// cfg.Server.Redirect is set, redirected clients (cfg.Server.MaxLocalClients) go to the
+// relaying shadows in turn ([Primary.NextRelay]).
 // Call it before shard.StartLive(*cfg). An empty addr does nothing. The returned stop
 // closes the port; it is never nil.
 func ServeSync(cfg *shard.LiveConfig, addr string, logf func(format string, args ...any)) (p *Primary, stop func() error, err error) {
@@ -35,6 +38,14 @@ func ServeSync(cfg *shard.LiveConfig, addr string, logf func(format string, args
 		}
 	} else {
 		cfg.OnSessions = p.Bind
+	}
+	if prev := cfg.Inject; prev != nil {
+		cfg.Inject = func(cmds []ecs.Command) []ecs.Command { return p.TakeRelayed(prev(cmds)) }
+	} else {
+		cfg.Inject = p.TakeRelayed
+	}
+	if cfg.Server.Redirect == nil {
+		cfg.Server.Redirect = p.NextRelay
 	}
 	return p, p.Close, nil
 }

@@ -51,6 +51,13 @@ type ShadowOptions struct {
 	// primary waits for that client to reconnect before it is removed (default
 	// Server.InputTimeout, see server.Config.SessionGrace).
 	SessionGrace time.Duration
+	// Relay makes the shadow accept clients on its client address while it is still a
+	// shadow (clients the primary redirects, see server.Config.MaxLocalClients): it
+	// admits them by token (Server.Key), forwards their joins, inputs and leaves to the
+	// primary in Relay messages, which the primary applies in its next tick, welcomes
+	// each once the primary's Tick with its join arrives, and sends them snapshots of its
+	// own verified world after every step, at SnapshotRate.
+	Relay bool
 	// SnapshotRate and KeyframeEvery configure the promoted shard and its sync port.
 	SnapshotRate  uint16
 	KeyframeEvery uint64
@@ -115,8 +122,9 @@ type ShadowStats struct {
 	Foreign      uint64 // messages dropped because they did not come from the current primary
 	Bad          uint64 // messages dropped because they did not parse or check
 	Roster       []RosterEntry
-	Last         *Divergence // the last divergence report
-	Promoted     *Promotion  // set once this shadow took over
+	Relay        server.Stats // the relay front's counters (ShadowOptions.Relay)
+	Last         *Divergence  // the last divergence report
+	Promoted     *Promotion   // set once this shadow took over
 }
 
 type itemKind uint8
@@ -180,6 +188,13 @@ type Shadow struct {
 	raw        []byte
 	sessions   map[uint64]ecs.NetID // the primary's session map, as of the last item applied
 	binds      []server.Binding
+
+	// relay front (ShadowOptions.Relay): owned by the step goroutine
+	rsrv      *server.Server
+	relayPeer atomic.Pointer[enet.Peer] // the primary, for Relay messages
+	rcmds     []ecs.Command
+	rnext     []ecs.Command
+	rmsg      []byte
 
 	mu      sync.Mutex
 	st      ShadowStats
@@ -276,9 +291,24 @@ func NewShadow(opt ShadowOptions) (*Shadow, error) {
 		s.logf = func(string, ...any) {}
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if opt.Relay {
+		rc := opt.Server
+		rc.Sessions, rc.MaxLocalClients, rc.Redirect = nil, 0, nil
+		rc.SessionBase = server.RelaySessionBase(opt.Rank)
+		if rc.SnapshotRate = opt.SnapshotRate; rc.SnapshotRate == 0 {
+			rc.SnapshotRate = 20
+		}
+		if s.rsrv, err = server.New(clientConn, rc); err != nil {
+			host.Close()
+			clientConn.Close()
+			dec.Close()
+			return nil, fmt.Errorf("shadow: relay: %w", err)
+		}
+		s.clientConn = nil // the relay front owns it until a take-over
+	}
 	if s.prim, err = host.Connect(pa, 1, 0); err != nil {
 		host.Close()
-		clientConn.Close()
+		s.closeClientConn()
 		dec.Close()
 		return nil, fmt.Errorf("shadow: connect to primary: %w", err)
 	}
@@ -316,6 +346,9 @@ func (s *Shadow) Stats() ShadowStats {
 	defer s.mu.Unlock()
 	st := s.st
 	st.Roster = append([]RosterEntry(nil), st.Roster...)
+	if s.rsrv != nil {
+		st.Relay = s.rsrv.Stats()
+	}
 	return st
 }
 
@@ -358,11 +391,14 @@ func (s *Shadow) Run(ctx context.Context) error {
 
 func (s *Shadow) closeClientConn() {
 	s.mu.Lock()
-	c := s.clientConn
-	s.clientConn = nil
+	c, r := s.clientConn, s.rsrv
+	s.clientConn, s.rsrv = nil, nil
 	s.mu.Unlock()
 	if c != nil {
 		c.Close()
+	}
+	if r != nil {
+		r.Close()
 	}
 }
 
@@ -505,8 +541,7 @@ func (s *Shadow) netLoop(ctx context.Context) {
 		switch ev.Type {
 		case enet.EventConnect:
 			if ev.Peer == s.prim {
-				msg = (&Hello{Version: Version, Rank: s.opt.Rank, ClientAddr: s.opt.ClientAddr}).Append(msg[:0])
-				_ = ev.Peer.Send(0, msg, enet.Reliable)
+				msg = s.hello(ev.Peer, msg)
 			}
 		case enet.EventDisconnect:
 			if ev.Peer != s.prim {
@@ -552,8 +587,7 @@ func (s *Shadow) netLoop(ctx context.Context) {
 				}
 				s.prim, primAddr = pending.peer, pending.peer.Addr()
 				heard, gone, lastHeard, successor, redial = true, false, now, -1, time.Time{}
-				msg = (&Hello{Version: Version, Rank: s.opt.Rank, ClientAddr: s.opt.ClientAddr}).Append(msg[:0])
-				_ = s.prim.Send(0, msg, enet.Reliable)
+				msg = s.hello(s.prim, msg)
 				it := s.newItem(itemFollow)
 				it.tick = pending.msg.Tick
 				s.push(it)
@@ -578,6 +612,61 @@ func (s *Shadow) netLoop(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// hello says Hello to the primary peer and, for a relay, the empty Relay that offers
+// it; relayed commands go to that peer from now on.
+func (s *Shadow) hello(peer *enet.Peer, buf []byte) []byte {
+	buf = (&Hello{Version: Version, Rank: s.opt.Rank, ClientAddr: s.opt.ClientAddr}).Append(buf[:0])
+	_ = peer.Send(0, buf, enet.Reliable)
+	if s.opt.Relay {
+		buf = AppendRelay(buf[:0], nil)
+		_ = peer.Send(0, buf, enet.Reliable)
+		s.relayPeer.Store(peer)
+	}
+	return buf
+}
+
+// relayStep serves the relay front after a step (step goroutine): it welcomes the
+// clients whose joins the step performed, sends the snapshot when one is due, and
+// forwards what its clients did since to the primary.
+func (s *Shadow) relayStep(joined []systems.Joined) {
+	s.mu.Lock()
+	srv := s.rsrv
+	s.mu.Unlock()
+	if srv == nil {
+		return
+	}
+	s.rnext = srv.Joined(joined, s.w, s.rnext)
+	if rate := s.w.G.Rate; snapshotDue(s.w.G.Tick, rate, min(s.relaySnapshotRate(), rate)) {
+		srv.Broadcast(s.w)
+	}
+	s.rcmds = srv.Poll(append(s.rcmds[:0], s.rnext...))
+	s.rnext = s.rnext[:0]
+	if len(s.rcmds) == 0 {
+		return
+	}
+	if p := s.relayPeer.Load(); p != nil {
+		s.rmsg = AppendRelay(s.rmsg[:0], s.rcmds)
+		_ = p.Send(0, s.rmsg, enet.Reliable)
+	}
+}
+
+func (s *Shadow) relaySnapshotRate() uint16 {
+	if s.opt.SnapshotRate == 0 {
+		return 20
+	}
+	return s.opt.SnapshotRate
+}
+
+// snapshotDue reports whether a snapshot goes out after tick (as shard.Live decides):
+// exactly snapRate of every rate ticks, spread evenly.
+func snapshotDue(tick uint64, rate, snapRate uint16) bool {
+	if tick == 0 || rate == 0 {
+		return false
+	}
+	r, sr := uint64(rate), uint64(snapRate)
+	return tick*sr/r != (tick-1)*sr/r
 }
 
 // receive handles one message from the current primary (network goroutine).
@@ -711,8 +800,11 @@ func (s *Shadow) step(it *item) {
 		s.logf("shadow: tick %d after %d: gap, waiting for the next keyframe", it.tick, s.w.G.Tick)
 		return
 	}
-	s.sim.Step(s.w, it.cmds)
+	res := s.sim.Step(s.w, it.cmds)
 	h := ecs.Hash(s.w)
+	if s.opt.Relay {
+		s.relayStep(res.Joined)
+	}
 	mismatch := h != it.hash
 	first := mismatch && !s.diverged
 	if first {
@@ -838,9 +930,21 @@ func (s *Shadow) takeOver(ctx context.Context, planned bool) error {
 	}
 	pr := Promotion{Tick: s.w.G.Tick, Hash: ecs.Hash(s.w), SyncAddr: s.host.LocalAddr().String(), Planned: planned, Sessions: len(srv.Sessions)}
 	s.mu.Lock()
-	conn := s.clientConn
-	s.clientConn = nil
+	conn, rsrv := s.clientConn, s.rsrv
+	s.clientConn, s.rsrv = nil, nil
 	s.mu.Unlock()
+	if rsrv != nil {
+		// The relay front's clients lose it (they fail over, to this address among
+		// others); the promoted shard binds the same address.
+		rsrv.Close()
+		ca, err := net.ResolveUDPAddr("udp4", s.opt.ClientAddr)
+		if err == nil {
+			conn, err = net.ListenUDP("udp4", ca)
+		}
+		if err != nil {
+			return fmt.Errorf("shadow: take-over: client port: %w", err)
+		}
+	}
 	if conn == nil {
 		return ErrClosed
 	}
