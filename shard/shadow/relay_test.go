@@ -198,19 +198,27 @@ func TestRelayedClients(t *testing.T) {
 			}
 		}
 		r.mu.Unlock()
+		// Delivery: ≥ 99% over all relayed clients together; one client's ~60 snapshots are
+		// too few to hold each to 1% (a single late snapshot is 1.6%).
+		var got, expected uint64
 		for i, c := range cs {
 			cst := c.Stats()
 			ck := checks[i]
 			if cst.Redirects == 0 {
 				continue
 			}
-			if loss := cst.Loss(); loss > 0.01 || cst.Applied == 0 {
+			got += min(cst.Snapshots, cst.Expected())
+			expected += cst.Expected()
+			if loss := cst.Loss(); loss > 0.05 || cst.Applied == 0 {
 				t.Errorf("relayed client %d: %d of %d snapshots (loss %.3f), %d applied", i, cst.Snapshots, cst.Expected(), loss, cst.Applied)
 			}
 			if ck.carriedWrong.Load() != 0 || ck.bad.Load() != 0 || ck.complete.Load() == 0 || cst.HashMismatch != 0 {
 				t.Errorf("relayed client %d: %d tables with a wrong hash, %d inconsistent with the primary's frames, %d equal to them, %d hash mismatches",
 					i, ck.carriedWrong.Load(), ck.bad.Load(), ck.complete.Load(), cst.HashMismatch)
 			}
+		}
+		if expected == 0 || float64(got) < 0.99*float64(expected) {
+			t.Errorf("relayed clients received %d of %d snapshots, want ≥ 99%%", got, expected)
 		}
 		bytesWith = r.live.Stats().Server.Host.BytesOut - base.Server.Host.BytesOut
 		t.Logf("with relay: primary %d snapshots, relay %d snapshots, primary sent %d bytes in %s", st.Server.Snapshots-base.Server.Snapshots, rs.Relay.Snapshots, bytesWith, play)
