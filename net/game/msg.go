@@ -232,8 +232,17 @@ func AppendWelcome(b []byte, m *WelcomeMsg) []byte {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.ArenaW))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.ArenaH))
 	b = binary.LittleEndian.AppendUint16(b, m.SnapshotRate)
-	b = append(b, byte(len(m.Shadows)))
-	for _, s := range m.Shadows {
+	return appendAddrs(b, m.Shadows)
+}
+
+// appendAddrs appends a u8 count and the length-prefixed addresses. It panics on more
+// than [MaxShadows] addresses, an empty one or one longer than [MaxAddressLen] bytes.
+func appendAddrs(b []byte, addrs []string) []byte {
+	if len(addrs) > MaxShadows {
+		panic("game: more than MaxShadows shadow addresses")
+	}
+	b = append(b, byte(len(addrs)))
+	for _, s := range addrs {
 		if len(s) == 0 || len(s) > MaxAddressLen {
 			panic("game: shadow address empty or longer than MaxAddressLen")
 		}
@@ -241,6 +250,41 @@ func AppendWelcome(b []byte, m *WelcomeMsg) []byte {
 		b = append(b, s...)
 	}
 	return b
+}
+
+// parseAddrs parses what appendAddrs writes; p must end with it. what names the message
+// in errors.
+func parseAddrs(p []byte, what string) ([]string, error) {
+	if len(p) < 1 {
+		return nil, fmt.Errorf("%s: %w: address count", what, ErrShort)
+	}
+	n := int(p[0])
+	if n > MaxShadows {
+		return nil, fmt.Errorf("%s: %w: %d shadow addresses, max %d", what, ErrRange, n, MaxShadows)
+	}
+	p = p[1:]
+	var addrs []string
+	for i := range n {
+		if len(p) < 1 {
+			return nil, fmt.Errorf("%s: %w: shadow address %d length", what, ErrShort, i)
+		}
+		l := int(p[0])
+		if l == 0 || l > MaxAddressLen {
+			return nil, fmt.Errorf("%s: %w: shadow address %d is %d bytes", what, ErrRange, i, l)
+		}
+		if len(p) < 1+l {
+			return nil, fmt.Errorf("%s: %w: shadow address %d", what, ErrShort, i)
+		}
+		if !utf8.Valid(p[1 : 1+l]) {
+			return nil, fmt.Errorf("%s: shadow address %d: %w", what, i, ErrUTF8)
+		}
+		addrs = append(addrs, string(p[1:1+l]))
+		p = p[1+l:]
+	}
+	if len(p) != 0 {
+		return nil, fmt.Errorf("%s: %w: %d bytes", what, ErrTrailing, len(p))
+	}
+	return addrs, nil
 }
 
 // ParseWelcome parses a Welcome message.
@@ -261,7 +305,6 @@ func ParseWelcome(b []byte) (WelcomeMsg, error) {
 	m.ArenaW = int32(binary.LittleEndian.Uint32(b[15:]))
 	m.ArenaH = int32(binary.LittleEndian.Uint32(b[19:]))
 	m.SnapshotRate = binary.LittleEndian.Uint16(b[23:])
-	n := int(b[25])
 	switch {
 	case m.NetID == 0:
 		return m, fmt.Errorf("welcome: %w: net id 0", ErrRange)
@@ -269,29 +312,10 @@ func ParseWelcome(b []byte) (WelcomeMsg, error) {
 		return m, fmt.Errorf("welcome: %w: tick rate %d, snapshot rate %d", ErrRange, m.TickRate, m.SnapshotRate)
 	case m.ArenaW <= 0 || m.ArenaW > ecs.MaxArena || m.ArenaH <= 0 || m.ArenaH > ecs.MaxArena:
 		return m, fmt.Errorf("welcome: %w: arena %d×%d µm", ErrRange, m.ArenaW, m.ArenaH)
-	case n > MaxShadows:
-		return m, fmt.Errorf("welcome: %w: %d shadow addresses, max %d", ErrRange, n, MaxShadows)
 	}
-	p := b[welcomeHeader:]
-	for i := range n {
-		if len(p) < 1 {
-			return m, fmt.Errorf("welcome: %w: shadow address %d length", ErrShort, i)
-		}
-		l := int(p[0])
-		if l == 0 || l > MaxAddressLen {
-			return m, fmt.Errorf("welcome: %w: shadow address %d is %d bytes", ErrRange, i, l)
-		}
-		if len(p) < 1+l {
-			return m, fmt.Errorf("welcome: %w: shadow address %d", ErrShort, i)
-		}
-		if !utf8.Valid(p[1 : 1+l]) {
-			return m, fmt.Errorf("welcome: shadow address %d: %w", i, ErrUTF8)
-		}
-		m.Shadows = append(m.Shadows, string(p[1:1+l]))
-		p = p[1+l:]
-	}
-	if len(p) != 0 {
-		return m, fmt.Errorf("welcome: %w: %d bytes", ErrTrailing, len(p))
+	var err error
+	if m.Shadows, err = parseAddrs(b[welcomeHeader-1:], "welcome"); err != nil {
+		return m, err
 	}
 	return m, nil
 }

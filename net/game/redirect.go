@@ -19,18 +19,7 @@ type ShadowListMsg struct {
 // AppendShadowList appends the ShadowList message m to b. It panics if m holds more than
 // [MaxShadows] addresses, an empty one or one longer than [MaxAddressLen] bytes.
 func AppendShadowList(b []byte, m *ShadowListMsg) []byte {
-	if len(m.Shadows) > MaxShadows {
-		panic("game: more than MaxShadows shadow addresses")
-	}
-	b = append(b, byte(TypeShadowList), byte(len(m.Shadows)))
-	for _, s := range m.Shadows {
-		if len(s) == 0 || len(s) > MaxAddressLen {
-			panic("game: shadow address empty or longer than MaxAddressLen")
-		}
-		b = append(b, byte(len(s)))
-		b = append(b, s...)
-	}
-	return b
+	return appendAddrs(append(b, byte(TypeShadowList)), m.Shadows)
 }
 
 // ParseShadowList parses a ShadowList message.
@@ -42,35 +31,9 @@ func ParseShadowList(b []byte) (ShadowListMsg, error) {
 	if MsgType(b[0]) != TypeShadowList {
 		return m, ErrType
 	}
-	if len(b) < 2 {
-		return m, fmt.Errorf("shadow list: %w: %d bytes, header needs 2", ErrShort, len(b))
-	}
-	n := int(b[1])
-	if n > MaxShadows {
-		return m, fmt.Errorf("shadow list: %w: %d addresses, max %d", ErrRange, n, MaxShadows)
-	}
-	p := b[2:]
-	for i := range n {
-		if len(p) < 1 {
-			return m, fmt.Errorf("shadow list: %w: address %d length", ErrShort, i)
-		}
-		l := int(p[0])
-		if l == 0 || l > MaxAddressLen {
-			return m, fmt.Errorf("shadow list: %w: address %d is %d bytes", ErrRange, i, l)
-		}
-		if len(p) < 1+l {
-			return m, fmt.Errorf("shadow list: %w: address %d", ErrShort, i)
-		}
-		if !utf8.Valid(p[1 : 1+l]) {
-			return m, fmt.Errorf("shadow list: address %d: %w", i, ErrUTF8)
-		}
-		m.Shadows = append(m.Shadows, string(p[1:1+l]))
-		p = p[1+l:]
-	}
-	if len(p) != 0 {
-		return m, fmt.Errorf("shadow list: %w: %d bytes", ErrTrailing, len(p))
-	}
-	return m, nil
+	var err error
+	m.Shadows, err = parseAddrs(b[1:], "shadow list")
+	return m, err
 }
 
 // TypeRedirect is the load-relief message: server → client, reliable.

@@ -483,31 +483,7 @@ func ParseTick(b []byte, cmds []ecs.Command) (Tick, int, error) {
 	r := reader{b: b, t: TypeTick}
 	r.start()
 	m := Tick{Tick: r.u64("tick"), Hash: r.u64("hash")}
-	cnt := r.u32("count")
-	if r.err == nil && cnt > MaxCommands {
-		r.err = fieldError(ErrTooLarge, r.t, "count", "%d commands, limit %d", cnt, MaxCommands)
-	}
-	if r.err == nil && uint64(len(b)-r.off) < uint64(cnt)*CommandSize {
-		r.err = fieldError(ErrTruncated, r.t, "commands", "%d commands need %d bytes, have %d", cnt, uint64(cnt)*CommandSize, len(b)-r.off)
-	}
-	if r.err != nil {
-		return Tick{}, 0, r.err
-	}
-	cmds = cmds[:0]
-	for range cnt {
-		c := r.bytes(CommandSize, "command")
-		cmd := ecs.Command{
-			Kind:   ecs.CommandKind(c[0]),
-			Player: ecs.NetID(binary.LittleEndian.Uint32(c[1:])),
-			Input:  ecs.Input{MoveX: int8(c[5]), MoveY: int8(c[6]), Buttons: c[7], Emote: c[8]},
-			Arg:    binary.LittleEndian.Uint32(c[9:]),
-		}
-		copy(cmd.Art.Hash[:], c[13:45])
-		cmd.Art.Width = binary.LittleEndian.Uint16(c[45:])
-		cmd.Art.Height = binary.LittleEndian.Uint16(c[47:])
-		cmds = append(cmds, cmd)
-	}
-	m.Cmds = cmds
+	m.Cmds = r.commands(cmds)
 	n, err := r.finish()
 	if err != nil {
 		return Tick{}, 0, err
