@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -186,8 +187,10 @@ type Server struct {
 	shadows    []string                 // announced in Welcomes now
 	newShadows atomic.Pointer[[]string] // set by SetShadows, taken by Poll
 
-	statsMu atomic.Pointer[Stats]
-	st      Stats
+	st Stats // the shard goroutine's counters
+
+	pubMu sync.Mutex
+	pub   Stats // the copy Stats reads, refreshed by publish
 }
 
 // Listen opens a UDP socket on addr and serves on it.
@@ -277,14 +280,18 @@ func (s *Server) Close() error { return s.host.Close() }
 
 // Stats returns a copy of the counters.
 func (s *Server) Stats() Stats {
-	st := *s.statsMu.Load()
+	s.pubMu.Lock()
+	st := s.pub
+	s.pubMu.Unlock()
 	st.Host = s.host.Stats()
 	return st
 }
 
+// publish copies the counters for Stats (a copy under a lock: no allocation per tick).
 func (s *Server) publish() {
-	st := s.st
-	s.statsMu.Store(&st)
+	s.pubMu.Lock()
+	s.pub = s.st
+	s.pubMu.Unlock()
 }
 
 // Poll handles every network event that arrived since the last call, without waiting,
