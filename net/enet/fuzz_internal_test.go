@@ -49,7 +49,7 @@ func FuzzHostReceive(f *testing.F) {
 			t.Fatal(err)
 		}
 		h.receive(connectDatagram(3, 1), from, nil)
-		h.flush()
+		h.flushAll()
 		if p := h.peers[0]; p != nil {
 			// Complete the handshake so data commands are accepted.
 			h.receive(seed(wire.Command{Number: wire.CmdAcknowledge, ChannelID: 0xFF, ReliableSeq: 1, ReceivedReliableSeq: 1, ReceivedSentTime: uint16(h.serviceTime)}), from, nil)

@@ -23,11 +23,11 @@ func handshakeHost(t *testing.T) (h *Host, p *Peer, advance func(time.Duration),
 	advance = func(d time.Duration) {
 		now = now.Add(d)
 		h.updateTime()
-		h.flush()
+		h.flushAll()
 	}
 	from = netip.MustParseAddrPort("10.0.0.9:5000")
 	h.receive(connectDatagram(3, 0xC0FFEE), from, nil)
-	h.flush()
+	h.flushAll()
 	p = h.peers[0]
 	if p == nil || p.state != stateAcknowledgingConnect {
 		t.Fatal("no peer acknowledging the connect")
@@ -115,7 +115,7 @@ func TestWithheldVerifyConnect(t *testing.T) {
 	}
 	// The client, not having heard back, retransmits its CONNECT.
 	h.receive(connectDatagram(3, 0xC0FFEE), from, nil)
-	h.flush()
+	h.flushAll()
 	st := h.Stats()
 	if st.PacketsOut != 2 {
 		t.Fatalf("retransmitted CONNECT did not release the VERIFY_CONNECT: %+v", st)

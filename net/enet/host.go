@@ -121,6 +121,7 @@ type Host struct {
 	serviceTime uint32
 	peers       []*Peer // by incoming peer ID
 	active      []*Peer // peers not disconnected
+	dirty       []*Peer // peers marked since the last flush (Peer.markDirty)
 	byAddr      map[netip.AddrPort]*Peer
 	evq         []Event
 	evHead      int
@@ -487,7 +488,7 @@ func (h *Host) loop() {
 			h.popEvent(next)
 		case <-tick.C:
 			h.updateTime()
-			h.flush()
+			h.flushAll()
 		}
 		h.pumpEvents()
 	}
@@ -736,9 +737,10 @@ func (h *Host) write(p *Peer, b []byte) {
 	h.st.bytesOut.Add(uint64(len(b)))
 }
 
-// flush sends what every peer has to send, checks timeouts and dispatches
+// flushAll is the host's periodic flush: it visits every peer, checks
+// retransmission and idle timeouts, sends pings and what is queued, and dispatches
 // zombie peers.
-func (h *Host) flush() {
+func (h *Host) flushAll() {
 	for i := 0; i < len(h.active); i++ {
 		p := h.active[i]
 		if p.state == stateZombie {
@@ -760,6 +762,35 @@ func (h *Host) flush() {
 			i--
 		}
 	}
+	for _, p := range h.dirty {
+		p.dirty = false
+	}
+	clear(h.dirty)
+	h.dirty = h.dirty[:0]
+}
+
+// flush sends what the peers marked dirty since the last flush have to send (a
+// datagram from them, a command queued for them, a state change). It runs after every
+// batch of datagrams and of Sends, so it must not walk every peer: with thousands of
+// peers that walk, once per batch, cost more than the sending itself. Timeouts and
+// pings wait for flushAll, on the host's tick.
+func (h *Host) flush() {
+	for i := 0; i < len(h.dirty); i++ { // sendPeer may mark more peers
+		p := h.dirty[i]
+		p.dirty = false
+		switch p.state {
+		case stateDisconnected:
+			continue
+		case stateZombie:
+			h.dispatchZombie(p)
+			continue
+		}
+		if h.sendPeer(p) && p.state == stateZombie {
+			h.dispatchZombie(p)
+		}
+	}
+	clear(h.dirty)
+	h.dirty = h.dirty[:0]
 }
 
 func (h *Host) dispatchZombie(p *Peer) {

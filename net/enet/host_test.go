@@ -93,7 +93,7 @@ func TestChannelLimit(t *testing.T) {
 
 func TestLossyReliable(t *testing.T) {
 	n := lossyNet(1)
-	p := connect(t, n.Listen(), n.Listen(), enet.Config{}, enet.Config{}, 3, 99)
+	p := connect(t, n.Listen(), n.Listen(), patient, patient, 3, 99)
 	exchange(t, p.clientPeer, p.sev, 3, 300, 100_000)
 	exchange(t, p.serverPeer, p.cev, 3, 300, 100_000)
 	p.serverPeer.Disconnect(5)
@@ -108,7 +108,7 @@ func TestLossyReliable(t *testing.T) {
 // reliable ones interleaved on the same channel all arrive in order.
 func TestLossyUnreliable(t *testing.T) {
 	n := lossyNet(2)
-	p := connect(t, n.Listen(), n.Listen(), enet.Config{}, enet.Config{}, 2, 1)
+	p := connect(t, n.Listen(), n.Listen(), patient, patient, 2, 1)
 	const count = 2000
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -66,6 +66,7 @@ type Peer struct {
 	eventData                    uint32
 	totalWaitingData             int
 	credit                       int // anti-amplification budget before the handshake completes
+	dirty                        bool // in the host's dirty list: flushed by the next partial flush
 }
 
 type channel struct {
@@ -177,6 +178,16 @@ func (p *Peer) DisconnectNow(data uint32) error {
 func (p *Peer) setState(s peerState) {
 	p.state = s
 	p.aState.Store(int32(s))
+	p.markDirty()
+}
+
+// markDirty puts p on its host's dirty list: the next flush visits it even when it is
+// not a full one. Everything that gives a peer something to send marks it.
+func (p *Peer) markDirty() {
+	if !p.dirty {
+		p.dirty = true
+		p.h.dirty = append(p.h.dirty, p)
+	}
 }
 
 // ---- outgoing ----
@@ -220,6 +231,7 @@ func (p *Peer) queueOutgoing(oc *outCmd) {
 		c.Seq = p.outgoingUnsequencedGroup
 	}
 	p.outgoing = append(p.outgoing, oc)
+	p.markDirty()
 }
 
 // send is enet_peer_send; it takes ownership of one reference to pkt.

@@ -45,6 +45,7 @@ func (h *Host) receive(b []byte, from netip.AddrPort, netAddr net.Addr) {
 			return
 		}
 		p.lastAnyReceive = h.serviceTime
+		p.markDirty() // an ack may open its window, a datagram may bring credit
 		if p.state == stateAcknowledgingConnect {
 			p.credit += len(b)
 		}
@@ -168,6 +169,7 @@ func (p *Peer) queueAck(c *wire.Command, sentTime uint16) {
 		}
 	}
 	p.acks = append(p.acks, ack{channel: c.ChannelID, number: c.Number, seq: c.ReliableSeq, sentTime: sentTime})
+	p.markDirty()
 }
 
 // handleConnect is enet_protocol_handle_connect.
