@@ -65,7 +65,7 @@ type Peer struct {
 	outgoing                     []*outCmd
 	eventData                    uint32
 	totalWaitingData             int
-	credit                       int // anti-amplification budget before the handshake completes
+	credit                       int  // anti-amplification budget before the handshake completes
 	dirty                        bool // in the host's dirty list: flushed by the next partial flush
 }
 
