@@ -20,7 +20,7 @@ func init() {
 }
 
 func runBots(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("bots", "--server ADDR [--clients N] [--duration D] [--ramp D] [--json] [--key-file F]", stderr)
+	fs := newFlags("bots", "--server ADDR [--clients N] [--duration D] [--ramp D] [--json] [--key-file F] [--cpuprofile F]", stderr)
 	server := fs.String("server", "", "the shard's UDP address, host:port (required)")
 	clients := fs.Int("clients", 100, "number of bots")
 	duration := fs.Duration("duration", 60*time.Second, "length of the run, ramp included")
@@ -31,6 +31,7 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	failover := fs.Bool("failover", true, "when the shard is lost, reconnect to the shadows it announced (highest rank first)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object on the last stdout line")
 	loadKey := keyFlag(fs)
+	startProfile := profileFlag(fs)
 	if code := parseFlags(fs, args, 0); code >= 0 {
 		return code
 	}
@@ -60,6 +61,12 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shardsim bots: %v\n", err)
 		return 1
 	}
+	stopProfile, err := startProfile()
+	if err != nil {
+		fmt.Fprintf(stderr, "shardsim bots: %v\n", err)
+		return 1
+	}
+	defer stopProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	term := isTerminal(stderr)

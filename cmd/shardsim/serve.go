@@ -31,6 +31,30 @@ func init() {
 }
 
 // keyFlag adds --key-file and returns a loader for the key it names.
+// profileFlag defines --cpuprofile on fs. The function it returns starts the profile
+// the flag asks for (if any) and returns the function that stops it and closes the
+// file.
+func profileFlag(fs *flag.FlagSet) func() (stop func(), err error) {
+	path := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	return func() (func(), error) {
+		if *path == "" {
+			return func() {}, nil
+		}
+		f, err := os.Create(*path)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		return func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}, nil
+	}
+}
+
 func keyFlag(fs *flag.FlagSet) func() ([]byte, string, error) {
 	path := fs.String("key-file", "", "HMAC key signing connect tokens (default: server.key under the user config dir, created 0600 on first use)")
 	return func() ([]byte, string, error) {
@@ -63,7 +87,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	artDir := fs.String("art-dir", "", "directory of the uploaded-art store (empty: uploads and fetches are refused)")
 	maxUpload := fs.String("max-upload", "8MiB", "largest image a client may upload")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	startProfile := profileFlag(fs)
 	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics and /debug/pprof/ on this TCP address, e.g. 127.0.0.1:9090 (empty: off)")
 	shadowAddr := fs.String("shadow-addr", "", "UDP address of the sync port shadow shards follow (empty: none); clients are told the shadows that joined, highest rank first, unless --shadows is set")
 	handoverRank := fs.Int("handover-rank", -1, "with --shadow-addr: on SIGUSR1, hand the shard over to the shadow of this rank (-1: the highest rank attached) and exit")
@@ -156,19 +180,12 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		cfg.Server.Art = st
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
-			return 1
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startProfile()
+	if err != nil {
+		fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
+		return 1
 	}
+	defer stopProfile()
 	var logMu sync.Mutex
 	logf := func(f string, a ...any) {
 		logMu.Lock()

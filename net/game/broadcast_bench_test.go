@@ -19,17 +19,21 @@ import (
 // client (entities unsent so far count from the first timed snapshot), the starvation
 // bound; near-wait is the same figure for entities within 1 cell.
 func BenchmarkBroadcast(b *testing.B) {
-	const clients = 200
 	for _, c := range []struct {
-		n      int
-		moving float64 // share of walking entities; -1: frozen world
-	}{{3000, 1}, {3000, 0.25}, {2000, 1}, {3000, -1}} {
-		name := fmt.Sprintf("ents=%d/moving=%v/clients=%d", c.n, c.moving, clients)
+		n       int
+		moving  float64 // share of walking entities; -1: frozen world
+		clients int
+	}{
+		{3000, 1, 200}, {3000, 0.25, 200}, {2000, 1, 200}, {3000, -1, 200},
+		// The 2,000-player shard: each client's view is cold in the cache.
+		{2100, 1, 2000}, {4000, 1, 2000},
+	} {
+		name := fmt.Sprintf("ents=%d/moving=%v/clients=%d", c.n, c.moving, c.clients)
 		if c.moving < 0 {
-			name = fmt.Sprintf("ents=%d/idle/clients=%d", c.n, clients)
+			name = fmt.Sprintf("ents=%d/idle/clients=%d", c.n, c.clients)
 		}
 		b.Run(name, func(b *testing.B) {
-			benchBroadcast(b, c.n, c.moving, clients)
+			benchBroadcast(b, c.n, c.moving, c.clients)
 		})
 	}
 }
@@ -56,7 +60,7 @@ func benchBroadcast(b *testing.B, n int, moving float64, k int) {
 		pending[i] = make([]uint32, maxID)
 		sentIDs[i] = make([]uint16, 0, 1024)
 	}
-	var packets, bytes, payload, records, tries int
+	var packets, bytes, payload, raw, records, tries int
 	var farWait, nearWait uint32
 	var captureNs time.Duration
 	timed := false
@@ -81,6 +85,7 @@ func benchBroadcast(b *testing.B, n int, moving float64, k int) {
 			bytes += len(buf)
 			payload += len(buf) - SnapshotHeaderSize
 			records += enc.Stats.Records
+			raw += enc.Stats.Raw
 			tries += enc.Stats.Tries
 		}
 	}
@@ -129,7 +134,7 @@ func benchBroadcast(b *testing.B, n int, moving float64, k int) {
 		tick()
 		account(ring.Latest())
 	}
-	packets, bytes, payload, records, tries, captureNs = 0, 0, 0, 0, 0, 0
+	packets, bytes, payload, raw, records, tries, captureNs = 0, 0, 0, 0, 0, 0, 0
 	timed = true
 	for i := range pending { // waits start with the timed snapshots
 		for id, p := range pending[i] {
@@ -166,6 +171,7 @@ func benchBroadcast(b *testing.B, n int, moving float64, k int) {
 	b.ReportMetric(float64(captureNs.Nanoseconds())/float64(ticks), "capture-ns/tick")
 	b.ReportMetric(float64(bytes)/float64(packets), "B/packet")
 	b.ReportMetric(float64(payload)/float64(max(records, 1)), "B/record")
+	b.ReportMetric(float64(raw)/float64(max(records, 1)), "raw-B/record")
 	b.ReportMetric(float64(records)/float64(packets), "records/packet")
 	b.ReportMetric(float64(tries)/float64(packets), "tries/packet")
 	b.ReportMetric(float64(bytes)/float64(packets)*8*20/1000, "kbit/s@20Hz")

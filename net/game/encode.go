@@ -167,14 +167,15 @@ type Encoder struct {
 	p        payload
 	raw      []byte
 	keys     []uint8  // priority key per candidate
+	farCands []uint16 // candidates beyond NearRadius, appended to cands after the near ones
+	farKeys  []uint8
 	cands    []uint16 // candidates in the order examined
 	order    []uint16 // candidates by priority
 	hist     [256]int32
 	picked   []uint64 // bitmap of picked ids
+	exam     []uint64 // bitmap of the ids a snapshot examines
+	touch    uint32   // keeps the prefetching loads of AppendSnapshot alive
 	removed  []uint16
-	mark     []uint32 // per NetID: stamp of the last snapshot that examined it
-	stamp    uint32
-	examined int32
 
 	// The last payload compressed and its zstd frame: identical payloads (an idle world,
 	// a client with nothing to catch up) reuse the frame.
@@ -221,7 +222,7 @@ const (
 	NearRadius = 1
 	// SweepPeriod is the number of snapshots in which the far sweep examines every
 	// NetID once: each snapshot examines the next 1/SweepPeriod of the NetID range.
-	SweepPeriod = 16
+	SweepPeriod = 32
 	// StaleLimit is the number of snapshots after which an entity that still differs
 	// from the baseline and was not sent goes before every entity that is not overdue
 	// (the starvation bound, give or take SweepPeriod and the budget).
@@ -229,7 +230,7 @@ const (
 	// carryMax bounds the best unsent candidates a snapshot hands to the next one.
 	carryMax = 32
 	// minSweep is the least number of NetIDs the sweep examines per snapshot.
-	minSweep = 128
+	minSweep = 64
 	// recentMax: when a frame changed at most this many entities, every snapshot of it
 	// examines them all (the changes of a quiet world go out at once, not at the sweep).
 	recentMax = 256
@@ -287,15 +288,6 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 		}
 		v.fresh = false
 	}
-	if len(e.mark) < len(v.ents) {
-		e.mark = extend(e.mark, len(v.ents))
-	}
-	e.stamp++
-	if e.stamp == 0 {
-		clear(e.mark)
-		e.stamp = 1
-	}
-
 	// Removals: entities of the baseline that the frame no longer has.
 	e.removed = e.removed[:0]
 	for w, h := range v.held {
@@ -308,54 +300,84 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 		}
 	}
 
-	// Candidates: entities examined that are new or changed against the baseline.
-	e.cands, e.keys = e.cands[:0], e.keys[:0]
-	e.hist = [256]int32{}
+	// Candidates: entities examined that are new or changed against the baseline. The
+	// ids to examine are gathered in a bitmap first and examined in ascending order:
+	// each one costs a load of the view's state, cold in the cache when thousands of
+	// clients share the machine, and ascending loads let the hardware prefetch and
+	// overlap them.
+	words := (n + 63) / 64
+	e.exam = grow(e.exam, words)
+	clear(e.exam)
 	self := int(v.Self)
 	selfLive := cur.has(self)
 	var selfCell uint32
 	if selfLive {
 		selfCell = cur.cell[self]
-		e.mark[self] = e.stamp // always sent, first
-	}
-	selfChanged := selfLive && !(v.holds(self) && v.ents[self] == cur.ents[self])
-	if selfLive {
 		c := cur.cellIndex(selfCell)
 		scx, scy := c%cur.cols, c/cur.cols
 		for cy := max(scy-NearRadius, 0); cy <= min(scy+NearRadius, cur.rows-1); cy++ {
 			row := cy * cur.cols
 			for cx := max(scx-NearRadius, 0); cx <= min(scx+NearRadius, cur.cols-1); cx++ {
 				for _, id := range cur.byCell[cur.cellStart[row+cx]:cur.cellStart[row+cx+1]] {
-					e.consider(cur, v, int(id), selfCell, selfLive)
+					e.exam[id/64] |= 1 << (id % 64)
 				}
 			}
 		}
 	}
 	for _, id := range v.carry {
 		if int(id) < n {
-			e.consider(cur, v, int(id), selfCell, selfLive)
+			e.exam[id/64] |= 1 << (id % 64)
 		}
 	}
 	if n > 1 {
-		id := v.cursor
 		if len(cur.changed) <= recentMax {
 			for _, id := range cur.changed {
-				e.consider(cur, v, int(id), selfCell, selfLive)
+				e.exam[id/64] |= 1 << (id % 64)
 			}
 		}
-		for range min(max((n-1+SweepPeriod-1)/SweepPeriod, minSweep), n-1) {
+		// The far sweep: the next ids of [1, n), wrapping.
+		left := min(max((n-1+SweepPeriod-1)/SweepPeriod, minSweep), n-1)
+		id := v.cursor
+		for left > 0 {
 			if id < 1 || id >= n {
 				id = 1
 			}
-			e.consider(cur, v, id, selfCell, selfLive)
-			id++
+			k := min(left, n-id)
+			setBits(e.exam, id, id+k)
+			id += k
+			left -= k
 		}
 		v.cursor = id
 	}
-	examined := int(e.examined)
-	e.examined = 0
+	if selfLive {
+		e.exam[self/64] &^= 1 << (self % 64) // always sent, first
+	}
+	e.cands, e.keys = e.cands[:0], e.keys[:0]
+	e.farCands, e.farKeys = e.farCands[:0], e.farKeys[:0]
+	e.hist = [256]int32{}
+	// Touch the view's state of every examined id first, in a loop that does nothing
+	// else: its loads are independent, so the cache misses overlap (a prefetch), and
+	// consider then finds the lines in the cache.
+	examined := 0
+	var touch uint32
+	st := v.st
+	for w, word := range e.exam {
+		examined += bits.OnesCount64(word)
+		for ; word != 0; word &= word - 1 {
+			touch += st[w*64+bits.TrailingZeros64(word)].at
+		}
+	}
+	e.touch = touch
+	for w, word := range e.exam {
+		for ; word != 0; word &= word - 1 {
+			e.consider(cur, v, w*64+bits.TrailingZeros64(word), selfCell, selfLive)
+		}
+	}
+	e.cands = append(e.cands, e.farCands...) // near first: they win ties
+	e.keys = append(e.keys, e.farKeys...)
+	selfChanged := selfLive && !(v.holds(self) && v.ents[self] == cur.ents[self])
 
-	// Counting sort by key, descending; ties stay in examination order (near first).
+	// Counting sort by key, descending; ties keep near before far, then NetID order.
 	var pos [256]int32
 	var at int32
 	for k := 255; k >= 0; k-- {
@@ -455,11 +477,6 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 // snapshot: if it is new or changed against the baseline, it accumulates its priority
 // and becomes a candidate; otherwise its priority restarts.
 func (e *Encoder) consider(cur *Frame, v *ClientView, id int, selfCell uint32, selfLive bool) {
-	if e.mark[id] == e.stamp {
-		return
-	}
-	e.mark[id] = e.stamp
-	e.examined++
 	if !cur.live[id] {
 		return
 	}
@@ -488,12 +505,27 @@ func (e *Encoder) consider(cur *Frame, v *ClientView, id int, selfCell uint32, s
 	if wait := cur.ID - s.since; wait >= StaleLimit && wait < 1<<31 {
 		k = uint8(min(240+(wait-StaleLimit)/16, 255)) // overdue: before any accumulator, oldest first
 	}
-	e.cands = append(e.cands, uint16(id))
-	e.keys = append(e.keys, k)
+	if r <= NearRadius {
+		e.cands = append(e.cands, uint16(id))
+		e.keys = append(e.keys, k)
+	} else {
+		e.farCands = append(e.farCands, uint16(id))
+		e.farKeys = append(e.farKeys, k)
+	}
 	e.hist[k]++
 }
 
 var zeroEntity Entity // the baseline of a new entity; never written
+
+// setBits sets bits [lo, hi) of bitmap b.
+func setBits(b []uint64, lo, hi int) {
+	for lo < hi {
+		w, o := lo/64, lo%64
+		k := min(64-o, hi-lo)
+		b[w] |= (^uint64(0) >> (64 - k)) << o
+		lo += k
+	}
+}
 
 func b2i(b bool) int {
 	if b {
@@ -523,9 +555,12 @@ func (e *Encoder) build(cur *Frame, v *ClientView, k, nrem int, self bool) {
 	if self {
 		e.picked[v.Self/64] |= 1 << (v.Self % 64)
 	}
+	var touch uint16
 	for _, id := range e.order[:k] {
 		e.picked[id/64] |= 1 << (id % 64)
+		touch += v.ents[id].X // prefetch: see the examination loop in AppendSnapshot
 	}
+	e.touch += uint32(touch)
 	for w, word := range e.picked {
 		for word != 0 {
 			id := w*64 + bits.TrailingZeros64(word)
