@@ -50,6 +50,12 @@ func TestRun(t *testing.T) {
 	if r.DownBytesPerSec.Min <= 0 || r.UpBytesPerSec.Min <= 0 || r.RTTP99 < r.RTTP50 {
 		t.Errorf("bytes or rtt: %+v", r)
 	}
+	// The server's default budget holds each client's downlink to 64 kbit/s of ENet
+	// datagrams, framing included; 3 s also carry the Welcome and the full first
+	// snapshots (the token bucket starts full), hence a little slack.
+	if down := r.DownBytesPerSec.Max * 8; down > server.DownlinkBitsPerSec*1.05 {
+		t.Errorf("down %.0f bit/s for a client, want ≤ %d", down, server.DownlinkBitsPerSec)
+	}
 	if progress.Load() == 0 {
 		t.Error("no progress report")
 	}

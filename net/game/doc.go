@@ -217,7 +217,8 @@
 // (Chebyshev) from the client's own entity, ×4 if the client does not hold it yet; sent
 // entities restart from 0. The own entity is always sent first when it changed; then
 // removals; then entities by priority, as many as fit the view's token bucket
-// (BytesPerSnapshot per snapshot, default 400 = 64 kbit/s at 20 Hz, at most MaxPacket).
+// (BytesPerSnapshot per snapshot, default 400, at most MaxPacket; net/server sets it so
+// that snapshots with their ENet and Godot framing stay within 64 kbit/s: 376 at 20 Hz).
 //
 // The per-client work does not grow with the world: [FrameRing.Capture] indexes each
 // frame once for all clients (entities by cell, the frame since which each entity is

@@ -29,7 +29,9 @@ type Config struct {
 	// first; [Server.SetShadows] replaces them while the server runs.
 	Shadows      []string
 	SnapshotRate uint16 // announced in Welcome
-	// BytesPerSnapshot is each client's snapshot budget (0: game.DefaultBytesPerSnapshot).
+	// BytesPerSnapshot is each client's snapshot message budget (0: DownlinkBitsPerSec
+	// over SnapshotRate, less the ENet and Godot framing of a snapshot; with no
+	// SnapshotRate, game.DefaultBytesPerSnapshot).
 	BytesPerSnapshot int
 	Clock            func() time.Time // default time.Now
 	// MaxBadMessages is how many unparseable messages a client may send before it is
@@ -63,6 +65,26 @@ type Config struct {
 	// issues). A relaying shadow shard's front uses [RelaySessionBase] of its rank, so
 	// that it recognises its clients' joins in the primary's ticks; 0 for a shard.
 	SessionBase uint32
+}
+
+// DownlinkBitsPerSec is the default bandwidth of a client's snapshots, counted as ENet
+// datagram bytes (what the client's socket receives, less the UDP/IP headers): issue
+// 7's 64 kbit/s per client.
+const DownlinkBitsPerSec = 64_000
+
+// snapshotFraming is what a snapshot message gains on its way to the client's socket:
+// the ENet datagram header with its sent time (4 bytes), the unreliable SEND command
+// header (8), the Godot 3 raw-packet header (9), and 3 bytes per snapshot for the pings
+// and acknowledgements sharing the link.
+const snapshotFraming = 4 + 8 + 9 + 3
+
+// snapshotBudget returns the snapshot message budget that keeps a client's downlink
+// within DownlinkBitsPerSec at the given snapshot rate.
+func snapshotBudget(rate uint16) int {
+	if rate == 0 {
+		return game.DefaultBytesPerSnapshot
+	}
+	return max(DownlinkBitsPerSec/8/int(rate)-snapshotFraming, 64)
 }
 
 // RelaySessionBase is the session range of the relaying shadow of the given rank:
@@ -248,6 +270,9 @@ func New(tr enet.Transport, cfg Config) (*Server, error) {
 	}
 	if cfg.SessionGrace <= 0 {
 		cfg.SessionGrace = cfg.InputTimeout
+	}
+	if cfg.BytesPerSnapshot <= 0 {
+		cfg.BytesPerSnapshot = snapshotBudget(cfg.SnapshotRate)
 	}
 	codec := godot.For(cfg.Godot)
 	host, err := enet.Listen(tr, enet.Config{MaxPeers: cfg.MaxClients, MaxChannels: codec.Channels(), Clock: cfg.Clock})
@@ -670,9 +695,7 @@ func (s *Server) welcome(c *client, id ecs.NetID, w *ecs.World) {
 	c.id, c.state = id, playing
 	c.deadline = s.cfg.Clock().Add(s.cfg.InputTimeout)
 	c.view = game.NewClientView(id)
-	if s.cfg.BytesPerSnapshot > 0 {
-		c.view.BytesPerSnapshot = s.cfg.BytesPerSnapshot
-	}
+	c.view.BytesPerSnapshot = s.cfg.BytesPerSnapshot
 	s.st.Clients++
 	s.out = game.AppendWelcome(s.out[:0], &game.WelcomeMsg{
 		NetID: id, Tick: w.G.Tick, TickRate: w.G.Rate, ArenaW: w.G.ArenaW, ArenaH: w.G.ArenaH,
