@@ -60,7 +60,7 @@ func benchBroadcast(b *testing.B, n int, moving float64, k int) {
 		pending[i] = make([]uint32, maxID)
 		sentIDs[i] = make([]uint16, 0, 1024)
 	}
-	var packets, bytes, payload, raw, records, tries int
+	var packets, bytes, payload, raw, records, tries, zstds int
 	var farWait, nearWait uint32
 	var captureNs time.Duration
 	timed := false
@@ -86,6 +86,7 @@ func benchBroadcast(b *testing.B, n int, moving float64, k int) {
 			payload += len(buf) - SnapshotHeaderSize
 			records += enc.Stats.Records
 			raw += enc.Stats.Raw
+			zstds += b2i(enc.Stats.Zstd)
 			tries += enc.Stats.Tries
 		}
 	}
@@ -134,7 +135,7 @@ func benchBroadcast(b *testing.B, n int, moving float64, k int) {
 		tick()
 		account(ring.Latest())
 	}
-	packets, bytes, payload, raw, records, tries, captureNs = 0, 0, 0, 0, 0, 0, 0
+	packets, bytes, payload, raw, records, tries, zstds, captureNs = 0, 0, 0, 0, 0, 0, 0, 0
 	timed = true
 	for i := range pending { // waits start with the timed snapshots
 		for id, p := range pending[i] {
@@ -174,6 +175,7 @@ func benchBroadcast(b *testing.B, n int, moving float64, k int) {
 	b.ReportMetric(float64(raw)/float64(max(records, 1)), "raw-B/record")
 	b.ReportMetric(float64(records)/float64(packets), "records/packet")
 	b.ReportMetric(float64(tries)/float64(packets), "tries/packet")
+	b.ReportMetric(float64(zstds)/float64(packets), "zstd/packet")
 	b.ReportMetric(float64(bytes)/float64(packets)*8*20/1000, "kbit/s@20Hz")
 	b.ReportMetric(float64(farWait), "far-wait")
 	b.ReportMetric(float64(nearWait), "near-wait")

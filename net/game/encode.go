@@ -181,20 +181,35 @@ type Encoder struct {
 	// a client with nothing to catch up) reuse the frame.
 	lastRaw, lastZ []byte
 
+	// Whether compressing pays: gain is the running average (×256) of what zstd saved
+	// against a raw frame on the delta-only payloads compressed; below minZstdGain the
+	// encoder stores such payloads in raw frames and compresses only one in
+	// zstdSampleEvery, to keep measuring. Payloads with new entities or removals are
+	// always compressed (their constant columns compress well).
+	gain   int
+	sample uint32
+
 	// Stats of the last AppendSnapshot.
 	Stats EncodeStats
 }
 
 // EncodeStats describes the last snapshot an [Encoder] produced.
 type EncodeStats struct {
-	Changed  int // entities found differing from the baseline among those examined (candidates)
-	Examined int // entities examined (near cells, far sweep, carried-over candidates)
-	Records  int // entity records sent
-	Removals int // removals sent
-	Raw      int // uncompressed payload bytes
-	Size     int // message bytes (header + zstd frame)
-	Tries    int // compressions needed to fit the budget
+	Changed  int  // entities found differing from the baseline among those examined (candidates)
+	Examined int  // entities examined (near cells, far sweep, carried-over candidates)
+	Records  int  // entity records sent
+	Removals int  // removals sent
+	Raw      int  // uncompressed payload bytes
+	Size     int  // message bytes (header + zstd frame)
+	Tries    int  // payloads built to fit the budget
+	Zstd     bool // the frame is compressed (otherwise one raw block)
 }
+
+// Compression policy (see Encoder.gain).
+const (
+	minZstdGain     = 256 / 10 // 10%
+	zstdSampleEvery = 8
+)
 
 // NewEncoder returns an encoder. Frames are single zstd frames with checksums, no
 // dictionary, at zstd's default level without entropy coding of literals: on payloads
@@ -403,18 +418,29 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	start := len(dst)
 	var size int
 	tries := 0
+	e.sample++
+	compressed := false
 	for {
 		tries++
 		e.build(cur, v, k, nrem, selfChanged)
 		e.raw = e.p.append(e.raw[:0])
 		dst = AppendSnapshotHeader(dst[:start], &SnapshotHeader{ID: cur.ID, Base: v.base, Tick: cur.Tick, Size: uint32(len(e.raw))})
-		if bytes.Equal(e.raw, e.lastRaw) && e.lastZ != nil {
+		plain := e.p.news == 0 && len(e.p.rem) == 0
+		compressed = !plain || e.gain >= minZstdGain || e.sample%zstdSampleEvery == 0
+		switch {
+		case !compressed:
+			dst = appendRawFrame(dst, e.raw)
+		case bytes.Equal(e.raw, e.lastRaw) && e.lastZ != nil:
 			dst = append(dst, e.lastZ...)
-		} else {
+		default:
 			z := len(dst)
 			dst = e.z.EncodeAll(e.raw, dst)
 			e.lastRaw = append(e.lastRaw[:0], e.raw...)
 			e.lastZ = append(e.lastZ[:0], dst[z:]...)
+			if plain {
+				rawLen := len(e.raw) + rawFrameOverhead
+				e.gain = (7*e.gain + (rawLen-(len(dst)-z))*256/rawLen) / 8
+			}
 		}
 		size = len(dst) - start
 		over := size - SnapshotHeaderSize - budget
@@ -469,7 +495,7 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	putUint64(dst[start+17:], tableHash(sum, count))
 
 	e.Stats = EncodeStats{Changed: len(e.cands) + b2i(selfChanged), Examined: examined, Records: len(e.p.ids),
-		Removals: len(e.p.rem), Raw: len(e.raw), Size: size, Tries: tries}
+		Removals: len(e.p.rem), Raw: len(e.raw), Size: size, Tries: tries, Zstd: compressed}
 	return dst, nil
 }
 

@@ -91,10 +91,12 @@ type payload struct {
 	masks []uint8  // per record
 	cols  [numColumns][]uint16
 	tmp   []uint16
+	news  int // records with FlagNew
 }
 
 func (p *payload) reset() {
 	p.rem, p.ids, p.masks = p.rem[:0], p.ids[:0], p.masks[:0]
+	p.news = 0
 	for i := range p.cols {
 		p.cols[i] = p.cols[i][:0]
 	}
@@ -104,6 +106,9 @@ func (p *payload) reset() {
 func (p *payload) add(id uint16, m uint8, b, c *Entity) {
 	p.ids = append(p.ids, id)
 	p.masks = append(p.masks, m)
+	if m&FlagNew != 0 {
+		p.news++
+	}
 	for i := range columns {
 		col := &columns[i]
 		if m&col.group != 0 {

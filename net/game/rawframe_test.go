@@ -1,0 +1,67 @@
+package game
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// TestRawFrame: every size a snapshot payload can have (and the boundaries of the
+// frame content size field and of XXH64's 32-, 8- and 4-byte steps) decodes with
+// klauspost/compress, which verifies the content checksum, to the same bytes.
+func TestRawFrame(t *testing.T) {
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	src := make([]byte, 2000)
+	for i := range src {
+		src[i] = byte(rng.Uint32())
+	}
+	for n := range len(src) + 1 {
+		frame := appendRawFrame([]byte("prefix"), src[:n])
+		if !bytes.HasPrefix(frame, []byte("prefix")) {
+			t.Fatal("prefix lost")
+		}
+		frame = frame[len("prefix"):]
+		if n >= 256 && len(frame) != n+rawFrameOverhead {
+			t.Fatalf("n=%d: frame of %d bytes, want %d", n, len(frame), n+rawFrameOverhead)
+		}
+		got, err := d.DecodeAll(frame, nil)
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		if !bytes.Equal(got, src[:n]) {
+			t.Fatalf("n=%d: content differs", n)
+		}
+		if n > 0 {
+			frame[len(frame)-1] ^= 1 // a wrong checksum is caught
+			if _, err := d.DecodeAll(frame, nil); err == nil {
+				t.Fatalf("n=%d: corrupt checksum accepted", n)
+			}
+		}
+	}
+}
+
+// TestXXH64 checks the zstd content checksum against published XXH64 (seed 0) values.
+func TestXXH64(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want uint64
+	}{
+		{"", 0xef46db3751d8e999},
+		{"a", 0xd24ec4f1a98c6e5b},
+		{"abc", 0x44bc2cf5ad770999},
+		{"message digest", 0x066ed728fceeb3be},
+		{"abcdefghijklmnopqrstuvwxyz", 0xcfe1f278fa89835c},
+		{"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 0xaaa46907d3047814},
+	} {
+		if got := xxh64([]byte(c.in)); got != c.want {
+			t.Errorf("xxh64(%q) = %#x, want %#x", c.in, got, c.want)
+		}
+	}
+}
