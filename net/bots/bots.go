@@ -167,7 +167,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.TokenTTL = time.Hour
 	}
 	if cfg.Client.ENet.Tick == 0 {
-		cfg.Client.ENet.Tick = 20 * time.Millisecond
+		// A bot's host has one peer and sends an input every tick, which flushes it;
+		// its own tick only paces retransmissions and pings. Thousands of bots share a
+		// process: at 5 ms (ENet's default) their tickers alone woke 400,000 goroutines
+		// a second.
+		cfg.Client.ENet.Tick = 100 * time.Millisecond
 	}
 	dialTimeout := cfg.Client.DialTimeout
 	if dialTimeout <= 0 {
