@@ -74,6 +74,32 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestRunParallelEncode: with enough clients the server encodes their snapshots on
+// several goroutines; every bot still decodes every snapshot it gets, table hash
+// included (a view used by two goroutines at once, or a mixed-up buffer, shows as Bad).
+func TestRunParallelEncode(t *testing.T) {
+	live, _ := shardtest.Start(t, shard.LiveConfig{
+		Addr: "127.0.0.1:0", World: ecs.Config{Seed: 2, Rate: 20}, Systems: systems.DefaultConfig(),
+		Entities: 50, Server: server.Config{Key: key, EncodeWorkers: 3},
+	})
+	const clients = 120 // ≥ 32 per worker
+	r, err := bots.Run(context.Background(), bots.Config{
+		Server: live.Addr().String(), Key: key, Clients: clients, Duration: 3 * time.Second, Ramp: 500 * time.Millisecond, Seed: 9,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Connected != clients || r.Failed != 0 || r.Ended != 0 {
+		t.Errorf("connected %d, failed %d (%v), ended %d (%v)", r.Connected, r.Failed, r.Failures, r.Ended, r.EndReason)
+	}
+	if r.Snapshots == 0 || r.Applied != r.Snapshots || r.Bad != 0 {
+		t.Errorf("snapshots %d, applied %d, bad %d", r.Snapshots, r.Applied, r.Bad)
+	}
+	if st := live.Stats().Server; st.Snapshots < int64(r.Snapshots) {
+		t.Errorf("server counted %d snapshots, bots got %d", st.Snapshots, r.Snapshots)
+	}
+}
+
 func TestConfig(t *testing.T) {
 	for _, cfg := range []bots.Config{
 		{Server: "127.0.0.1:1", Key: key, Clients: 0, Duration: time.Second},

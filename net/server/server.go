@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -65,6 +66,9 @@ type Config struct {
 	// issues). A relaying shadow shard's front uses [RelaySessionBase] of its rank, so
 	// that it recognises its clients' joins in the primary's ticks; 0 for a shard.
 	SessionBase uint32
+	// EncodeWorkers is how many goroutines encode a Broadcast's snapshots (0:
+	// GOMAXPROCS). The shard goroutine is one of them; the others wait for work.
+	EncodeWorkers int
 }
 
 // DownlinkBitsPerSec is the default bandwidth of a client's snapshots, counted as ENet
@@ -198,10 +202,12 @@ type Server struct {
 	reclaims  []*client          // admitted clients that take an existing entity over
 	binds     []Binding          // session map changes since TakeBindings
 
-	ring *game.FrameRing
-	enc  *game.Encoder
-	buf  []byte
-	out  []byte
+	ring    *game.FrameRing
+	buf     []byte
+	out     []byte
+	workers []*encodeWorker // workers[0] runs on the shard goroutine
+	fanout  []*client       // the playing clients of the current Broadcast
+	encWG   sync.WaitGroup
 
 	pending   []placement // CmdPlaceCanvas issued by the last Poll
 	nextSweep time.Time
@@ -210,6 +216,8 @@ type Server struct {
 	newShadows atomic.Pointer[[]string] // set by SetShadows, taken by Poll
 
 	st Stats // the shard goroutine's counters
+
+	closeOnce sync.Once
 
 	pubMu sync.Mutex
 	pub   Stats // the copy Stats reads, refreshed by publish
@@ -283,7 +291,19 @@ func New(tr enet.Transport, cfg Config) (*Server, error) {
 		cfg: cfg, host: host, codec: codec,
 		byPeer: map[*enet.Peer]*client{}, bySession: map[uint32]*client{},
 		byClient: map[uint64]*client{}, orphans: map[uint64]orphan{},
-		ring: game.NewFrameRing(0), enc: game.NewEncoder(),
+		ring: game.NewFrameRing(0),
+	}
+	nw := cfg.EncodeWorkers
+	if nw <= 0 {
+		nw = runtime.GOMAXPROCS(0)
+	}
+	for i := range nw {
+		wk := &encodeWorker{enc: game.NewEncoder(), codec: codec}
+		if i > 0 {
+			wk.jobs = make(chan encodeJob)
+			go wk.run(&s.encWG)
+		}
+		s.workers = append(s.workers, wk)
 	}
 	grace := cfg.Clock().Add(cfg.SessionGrace)
 	for cid, id := range cfg.Sessions {
@@ -300,8 +320,16 @@ func New(tr enet.Transport, cfg Config) (*Server, error) {
 // Addr returns the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.host.LocalAddr() }
 
-// Close disconnects every client and closes the socket.
-func (s *Server) Close() error { return s.host.Close() }
+// Close disconnects every client, closes the socket and stops the encode workers. It
+// must not run concurrently with Broadcast.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		for _, wk := range s.workers[1:] {
+			close(wk.jobs)
+		}
+	})
+	return s.host.Close()
+}
 
 // Stats returns a copy of the counters.
 func (s *Server) Stats() Stats {
@@ -754,24 +782,80 @@ func (s *Server) Joined(joined []systems.Joined, w *ecs.World, next []ecs.Comman
 
 // Broadcast quantizes w once into a frame and sends every playing client its snapshot:
 // a delta against the newest snapshot it acked, most relevant entities first. It
-// returns the frame (whose Hash a client's table equals once it holds all of it).
+// returns the frame (whose Hash a client's table equals once it holds all of it). The
+// encoding is spread over Config.EncodeWorkers goroutines when there are enough
+// clients; Broadcast returns when every snapshot is queued.
 func (s *Server) Broadcast(w *ecs.World) *game.Frame {
 	f := s.ring.Capture(w)
+	s.fanout = s.fanout[:0]
 	for _, c := range s.clients {
-		if c.state != playing {
-			continue
+		if c.state == playing {
+			s.fanout = append(s.fanout, c)
 		}
+	}
+	n := len(s.workers)
+	if len(s.fanout) < minParallelClients*n {
+		n = 1
+	}
+	chunk := (len(s.fanout) + n - 1) / n
+	s.encWG.Add(n - 1)
+	for i := 1; i < n; i++ {
+		s.workers[i].jobs <- encodeJob{f: f, clients: s.fanout[min(i*chunk, len(s.fanout)):min((i+1)*chunk, len(s.fanout))]}
+	}
+	s.workers[0].encode(f, s.fanout[:min(chunk, len(s.fanout))])
+	s.encWG.Wait()
+	for _, wk := range s.workers {
+		s.st.Snapshots += wk.snapshots
+		s.st.SnapshotSize += wk.bytes
+		wk.snapshots, wk.bytes = 0, 0
+	}
+	clear(s.fanout)
+	s.publish()
+	return f
+}
+
+// minParallelClients is the fewest clients per worker worth handing a Broadcast's
+// encoding to more than one goroutine.
+const minParallelClients = 32
+
+// encodeWorker encodes and sends the snapshots of a share of the clients. Each client
+// belongs to one worker per Broadcast, and the shard goroutine waits for all of them,
+// so a client's view is never used by two goroutines at once. The snapshots are not
+// world state: which worker encodes a client changes nothing in the simulation.
+type encodeWorker struct {
+	enc   *game.Encoder
+	codec godot.Codec
+	out   []byte
+	buf   []byte
+	jobs  chan encodeJob // nil for workers[0]
+
+	snapshots, bytes int64 // since the last Broadcast
+}
+
+type encodeJob struct {
+	f       *game.Frame
+	clients []*client
+}
+
+func (wk *encodeWorker) run(wg *sync.WaitGroup) {
+	for j := range wk.jobs {
+		wk.encode(j.f, j.clients)
+		wg.Done()
+	}
+}
+
+func (wk *encodeWorker) encode(f *game.Frame, clients []*client) {
+	for _, c := range clients {
 		var err error
-		s.out, err = s.enc.AppendSnapshot(s.out[:0], f, c.view)
+		wk.out, err = wk.enc.AppendSnapshot(wk.out[:0], f, c.view)
 		if err != nil {
 			continue
 		}
-		s.st.Snapshots++
-		s.st.SnapshotSize += int64(len(s.out))
-		s.send(c, false)
+		wk.snapshots++
+		wk.bytes += int64(len(wk.out))
+		wk.buf = wk.codec.AppendRaw(wk.buf[:0], int32(c.godotID), wk.out)
+		c.peer.Send(wk.codec.Channel(false), wk.buf, 0)
 	}
-	s.publish()
-	return f
 }
 
 // Clients returns the number of sessions playing now.
