@@ -2,6 +2,7 @@ package game
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 )
 
@@ -110,5 +111,72 @@ func BenchmarkVerifyToken(b *testing.B) {
 		if _, err := VerifyToken(testKey, tok, testNow); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkApplyStream applies one client's snapshot stream (4000 entities, all
+// walking, the default budget) with one decoder, whose tables stay in the caches, and
+// with 64 decoders, as a load-test process running many clients does: their tables do
+// not fit in the caches. An op is a batch of 16 snapshots applied by every decoder;
+// stepping, capturing and encoding happen outside the timer. B/decoder is the heap the
+// decoders hold at the end.
+func BenchmarkApplyStream(b *testing.B) {
+	for _, k := range []int{1, 64} {
+		b.Run(fmt.Sprintf("decoders=%d", k), func(b *testing.B) {
+			const n, batch = 4000, 16
+			sm := newSim(b, n, 23)
+			s := newSession(b, sm.ids[0])
+			decs := make([]*Decoder, k)
+			for i := range decs {
+				decs[i] = NewDecoder()
+			}
+			msgs := make([][]byte, batch)
+			// record fills msgs with the next snapshots, applied by the session's
+			// decoder, whose acks the server gets.
+			record := func() {
+				for i := range msgs {
+					sm.step(1)
+					_, msgs[i] = s.send(sm.w)
+					if _, err := s.dec.Apply(msgs[i]); err != nil {
+						b.Fatal(err)
+					}
+					s.view.Ack(s.ring, s.dec.Ack())
+				}
+			}
+			apply := func() {
+				for _, d := range decs {
+					for _, msg := range msgs {
+						if _, err := d.Apply(msg); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			}
+			s.view.BytesPerSnapshot = MaxPacket // initial sync
+			for range 6 {
+				record()
+				apply()
+			}
+			s.view.BytesPerSnapshot = DefaultBytesPerSnapshot
+			for range 4 * KeepTables / batch {
+				record()
+				apply()
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				record()
+				b.StartTimer()
+				apply()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(k*batch), "ns/apply")
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			clear(decs)
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(before.HeapAlloc-after.HeapAlloc)/float64(k), "B/decoder")
+		})
 	}
 }

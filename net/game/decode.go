@@ -2,6 +2,7 @@ package game
 
 import (
 	"errors"
+	"math/bits"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -10,15 +11,88 @@ import (
 
 // Table is a client's entity table as of one snapshot: the quantized view of every
 // entity the server has told it about.
+//
+// The tables of a [Decoder] share their content copy-on-write: entities are stored in
+// pages of 8 consecutive NetIDs, a table is a list of references to pages, and applying
+// a snapshot copies the list of its baseline and clones only the pages the snapshot
+// writes to. A table is immutable once [Decoder.Apply] has returned it.
 type Table struct {
 	ID   uint32 // snapshot id the table is as of
 	Tick uint64 // server tick of that snapshot
 
-	ents  []Entity
-	live  []bool
-	seen  []uint32 // snapshot id of the last update, per NetID
+	pool  *pagePool // the decoder's pages (nil in a zero Table, which holds nothing)
+	hs    []uint32  // handle of the page of NetIDs [i·pageSize, (i+1)·pageSize), 0 if none
+	n     int       // NetIDs t has room for, [0, n); len(hs) = ⌈n/pageSize⌉
 	count int
 	sum   uint64
+}
+
+const (
+	pageBits = 3
+	// pageSize is how many consecutive NetIDs a page holds (at most 32: the live mask).
+	// Small pages make a clone cheap and the page list long: a table of 4,000
+	// entities is a 2 KB list, and a snapshot clones one 212-byte page per record at
+	// most.
+	pageSize = 1 << pageBits
+	pageMask = pageSize - 1
+)
+
+// page holds the entities of pageSize consecutive NetIDs, from a multiple of pageSize.
+// The entries of NetIDs whose live bit is clear are stale and never read.
+type page struct {
+	ents [pageSize]Entity
+	seen [pageSize]uint32 // snapshot id of the last update
+	live uint32           // bit i: NetID base+i is held
+}
+
+const (
+	// chunkPages is how many pages a decoder allocates at a time.
+	chunkPages = 256
+	// maxChunks bounds the chunks of a decoder: its KeepTables tables and the one it
+	// builds each reference at most one page per pageSize NetIDs up to MaxWireID, and
+	// the pool grows only when all its pages are referenced.
+	maxChunks = ((KeepTables+1)*(MaxWireID/pageSize+1))/chunkPages + 1
+)
+
+// pagePool holds the pages of the tables of one decoder, by handle, with the number of
+// tables referencing each: a page referenced by one table only belongs to it and may be
+// written in place; one referenced by several is shared and cloned before a write. Pages
+// referenced by no table wait in a free list for reuse, so a decoder in steady state
+// allocates nothing; the pool keeps the most pages it ever needed at once. Pages never
+// move: reading a table touches no memory that building another one writes. Handle 0
+// is no page.
+type pagePool struct {
+	chunks [maxChunks]*[chunkPages]page // page h is chunks[h/chunkPages][h%chunkPages]
+	refs   []int32                      // tables referencing the page, by handle
+	free   []uint32                     // handles with refs 0
+	touch  uint32                       // keeps the prefetching loads of Table.prefetch alive
+}
+
+// page returns page h.
+func (pp *pagePool) page(h uint32) *page { return &pp.chunks[h/chunkPages][h%chunkPages] }
+
+// alloc returns the handle of a page referenced once, whose content is stale (live
+// mask included): the caller sets it. It adds a chunk of pages when none is free.
+func (pp *pagePool) alloc() uint32 {
+	if len(pp.free) == 0 {
+		n := len(pp.refs)
+		pp.chunks[n/chunkPages] = new([chunkPages]page)
+		pp.refs = append(pp.refs, make([]int32, chunkPages)...)
+		for h := n + chunkPages - 1; h >= max(n, 1); h-- { // the lowest handles on top
+			pp.free = append(pp.free, uint32(h))
+		}
+	}
+	h := pp.free[len(pp.free)-1]
+	pp.free = pp.free[:len(pp.free)-1]
+	pp.refs[h] = 1
+	return h
+}
+
+// release drops a reference to page h, freeing it if it was the last.
+func (pp *pagePool) release(h uint32) {
+	if pp.refs[h]--; pp.refs[h] == 0 {
+		pp.free = append(pp.free, h)
+	}
 }
 
 // Len returns the number of entities in t.
@@ -26,23 +100,25 @@ func (t *Table) Len() int { return t.count }
 
 // MaxNetID returns one more than the largest NetID t has room for; ids in [1, MaxNetID)
 // may be looked up.
-func (t *Table) MaxNetID() ecs.NetID { return ecs.NetID(len(t.live)) }
+func (t *Table) MaxNetID() ecs.NetID { return ecs.NetID(t.n) }
 
 // Get returns entity id, and whether t holds it.
 func (t *Table) Get(id ecs.NetID) (Entity, bool) {
-	if !t.has(int(id)) {
+	p, i := t.page(uint64(id))
+	if p == nil || p.live&(1<<i) == 0 {
 		return Entity{}, false
 	}
-	return t.ents[id], true
+	return p.ents[i], true
 }
 
 // LastUpdate returns the id of the snapshot that last changed entity id (0 if t does not
 // hold it): how fresh its values are.
 func (t *Table) LastUpdate(id ecs.NetID) uint32 {
-	if !t.has(int(id)) {
+	p, i := t.page(uint64(id))
+	if p == nil || p.live&(1<<i) == 0 {
 		return 0
 	}
-	return t.seen[id]
+	return p.seen[i]
 }
 
 // Hash recomputes the table hash of t from its content (see doc.go, "State hash"). It
@@ -50,49 +126,110 @@ func (t *Table) LastUpdate(id ecs.NetID) uint32 {
 func (t *Table) Hash() uint64 {
 	var sum uint64
 	n := 0
-	for id, ok := range t.live {
-		if ok {
-			sum += HashEntity(ecs.NetID(id), &t.ents[id])
+	for pi, h := range t.hs {
+		if h == 0 {
+			continue
+		}
+		p := t.pool.page(h)
+		for m := p.live; m != 0; m &= m - 1 { // ascending NetIDs
+			i := bits.TrailingZeros32(m)
+			sum += HashEntity(ecs.NetID(pi<<pageBits|i), &p.ents[i])
 			n++
 		}
 	}
 	return tableHash(sum, n)
 }
 
-func (t *Table) has(id int) bool { return id < len(t.live) && t.live[id] }
+// page returns the page holding NetID id and the index of id in it, or nil if t has no
+// page there.
+func (t *Table) page(id uint64) (*page, int) {
+	pi := id >> pageBits
+	if pi >= uint64(len(t.hs)) || t.hs[pi] == 0 {
+		return nil, 0
+	}
+	return t.pool.page(t.hs[pi]), int(id & pageMask)
+}
 
+func (t *Table) has(id int) bool {
+	p, i := t.page(uint64(id))
+	return p != nil && p.live&(1<<i) != 0
+}
+
+// ensure makes room in t for NetID id. It allocates no page: writable does, for the
+// NetIDs actually written.
 func (t *Table) ensure(id int) {
-	if id < len(t.live) {
+	if id < t.n {
 		return
 	}
-	n := id + 1
-	t.ents = extend(t.ents, n)
-	t.live = extend(t.live, n)
-	t.seen = extend(t.seen, n)
+	t.n = id + 1
+	t.hs = extend(t.hs, (t.n+pageMask)>>pageBits)
 }
 
+// writable returns the page holding NetID id (< t.n) and the index of id in it, for t
+// to write: a new page if t has none there (no entity live), a clone of the page if
+// other tables reference it too.
+func (t *Table) writable(id int) (*page, int) {
+	pp, pi, i := t.pool, id>>pageBits, id&pageMask
+	h := t.hs[pi]
+	switch {
+	case h == 0:
+		h = pp.alloc()
+		pp.page(h).live = 0
+		t.hs[pi] = h
+	case pp.refs[h] > 1:
+		old := h
+		h = pp.alloc()
+		*pp.page(h) = *pp.page(old)
+		pp.release(old) // still referenced: refs was > 1
+		t.hs[pi] = h
+	}
+	return pp.page(h), i
+}
+
+// drop releases t's page references (freeing the pages no other table references) and
+// leaves t with room for the same NetIDs, holding nothing.
+func (t *Table) drop() {
+	for _, h := range t.hs {
+		if h != 0 {
+			t.pool.release(h)
+		}
+	}
+	clear(t.hs)
+}
+
+// copyFrom makes t a copy of b, a table of the same decoder, sharing b's pages.
 func (t *Table) copyFrom(b *Table) {
-	t.ents = append(t.ents[:0], b.ents...)
-	t.live = append(t.live[:0], b.live...)
-	t.seen = append(t.seen[:0], b.seen...)
-	t.count, t.sum, t.ID, t.Tick = b.count, b.sum, b.ID, b.Tick
+	t.drop()
+	t.hs = append(t.hs[:0], b.hs...)
+	refs := t.pool.refs
+	for _, h := range t.hs {
+		if h != 0 {
+			refs[h]++
+		}
+	}
+	t.n, t.count, t.sum, t.ID, t.Tick = b.n, b.count, b.sum, b.ID, b.Tick
 }
 
+// reset empties t, keeping room for the same NetIDs.
 func (t *Table) reset() {
-	clear(t.live)
+	t.drop()
 	t.count, t.sum, t.ID, t.Tick = 0, 0, 0, 0
 }
 
 // Decoder is the client side of snapshots: it decodes each snapshot against the baseline
 // table it names, keeps the last KeepTables tables by snapshot id, and produces the
 // [Ack] the client sends back. A Decoder is not safe for concurrent use.
+//
+// Its tables share pages (see [Table]): memory grows with the entities and with the
+// pages the kept snapshots changed, not with KeepTables copies of the whole table.
 type Decoder struct {
 	z      *zstd.Decoder
 	tables [KeepTables]*Table
-	spare  *Table
+	spare  *Table // the table evicted last, rebuilt (its pages released) by the next Apply
 	newest uint32
 	raw    []byte
 	p      payload
+	pool   *pagePool
 }
 
 // NewDecoder returns a decoder holding no tables. Its zstd decoder refuses frames that
@@ -108,9 +245,10 @@ func NewDecoder() *Decoder {
 	if err != nil {
 		panic(err) // fixed options
 	}
-	d := &Decoder{z: z, spare: &Table{}, raw: make([]byte, MaxPayload)}
+	pool := new(pagePool)
+	d := &Decoder{z: z, spare: &Table{pool: pool}, raw: make([]byte, MaxPayload), pool: pool}
 	for i := range d.tables {
-		d.tables[i] = &Table{}
+		d.tables[i] = &Table{pool: pool}
 	}
 	return d
 }
@@ -188,11 +326,13 @@ func (d *Decoder) Apply(msg []byte) (*Table, error) {
 	} else {
 		t.reset()
 	}
-	if err := t.apply(&d.p, h.ID); err != nil {
-		return nil, err
+	err = t.apply(&d.p, h.ID)
+	if err == nil && tableHash(t.sum, t.count) != h.Hash {
+		err = ErrHashMismatch
 	}
-	if tableHash(t.sum, t.count) != h.Hash {
-		return nil, ErrHashMismatch
+	if err != nil {
+		t.drop()
+		return nil, err
 	}
 	t.ID, t.Tick = h.ID, h.Tick
 	d.spare, d.tables[h.ID%KeepTables] = d.tables[h.ID%KeepTables], t
@@ -208,36 +348,73 @@ func (t *Table) apply(p *payload, snap uint32) error {
 		if !t.has(int(id)) {
 			return ErrCorrupt
 		}
-		t.live[id] = false
-		t.sum -= HashEntity(ecs.NetID(id), &t.ents[id])
+		pg, i := t.page(uint64(id))
+		t.sum -= HashEntity(ecs.NetID(id), &pg.ents[i])
 		t.count--
+		if pi := id >> pageBits; pg.live == 1<<i { // its last entity: t drops the page
+			t.pool.release(t.hs[pi])
+			t.hs[pi] = 0
+			continue
+		}
+		pg, i = t.writable(int(id))
+		pg.live &^= 1 << i
 	}
+	t.prefetch(p)
 	var cur [numColumns]int
-	for i, id := range p.ids {
-		m := p.masks[i]
-		if m&FlagNew != 0 {
-			if t.has(int(id)) {
-				return ErrCorrupt
-			}
-			t.ensure(int(id))
-			t.ents[id] = Entity{}
+	for k, id := range p.ids {
+		m := p.masks[k]
+		isNew := m&FlagNew != 0
+		if t.has(int(id)) == isNew {
+			return ErrCorrupt
+		}
+		t.ensure(int(id))
+		pg, i := t.writable(int(id))
+		e := &pg.ents[i]
+		if isNew {
+			*e = Entity{}
 			t.count++
 		} else {
-			if !t.has(int(id)) {
-				return ErrCorrupt
-			}
-			t.sum -= HashEntity(ecs.NetID(id), &t.ents[id])
+			t.sum -= HashEntity(ecs.NetID(id), e)
 		}
-		e := &t.ents[id]
 		for c := range columns {
 			if col := &columns[c]; m&col.group != 0 {
 				col.set(e, p.cols[c][cur[c]])
 				cur[c]++
 			}
 		}
-		t.live[id] = true
-		t.seen[id] = snap
+		pg.live |= 1 << i
+		pg.seen[i] = snap
 		t.sum += HashEntity(ecs.NetID(id), e)
 	}
 	return nil
+}
+
+// prefetch loads the pages the records of p write to, and the free pages their
+// clones will take, so that their cache misses overlap instead of stalling apply one
+// after another (the pages of a decoder among many are cold).
+func (t *Table) prefetch(p *payload) {
+	pp := t.pool
+	var touch uint32
+	for _, id := range p.ids {
+		if pg, _ := t.page(uint64(id)); pg != nil {
+			touch += pg.touch()
+		}
+	}
+	for _, h := range pp.free[max(len(pp.free)-len(p.ids), 0):] {
+		touch += pp.page(h).touch()
+	}
+	pp.touch += touch
+}
+
+// touch reads p at least once every 64 bytes (every other 22-byte entity), bringing
+// each of its cache lines into the cache.
+func (p *page) touch() uint32 {
+	v := p.live
+	for j := 0; j < pageSize; j += 2 {
+		v += uint32(p.ents[j].X)
+	}
+	for j := 0; j < pageSize; j += 16 {
+		v += p.seen[j]
+	}
+	return v
 }
