@@ -185,7 +185,8 @@ type Encoder struct {
 	// against a raw frame on the delta-only payloads compressed; below minZstdGain the
 	// encoder stores such payloads in raw frames and compresses only one in
 	// zstdSampleEvery, to keep measuring. Payloads with new entities or removals are
-	// always compressed (their constant columns compress well).
+	// always compressed when there are richPayload of them or more (their constant
+	// columns compress well).
 	gain   int
 	sample uint32
 
@@ -209,6 +210,10 @@ type EncodeStats struct {
 const (
 	minZstdGain     = 256 / 10 // 10%
 	zstdSampleEvery = 8
+	// richPayload is the number of new-entity records or removals from which a payload
+	// is always compressed: their constant columns (Machine, Speed, Team…) form runs
+	// zstd's matches take. A few alone do not.
+	richPayload = 8
 )
 
 // NewEncoder returns an encoder. Frames are single zstd frames with checksums, no
@@ -425,7 +430,7 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 		e.build(cur, v, k, nrem, selfChanged)
 		e.raw = e.p.append(e.raw[:0])
 		dst = AppendSnapshotHeader(dst[:start], &SnapshotHeader{ID: cur.ID, Base: v.base, Tick: cur.Tick, Size: uint32(len(e.raw))})
-		plain := e.p.news == 0 && len(e.p.rem) == 0
+		plain := e.p.news < richPayload && len(e.p.rem) < richPayload
 		compressed = !plain || e.gain >= minZstdGain || e.sample%zstdSampleEvery == 0
 		switch {
 		case !compressed:

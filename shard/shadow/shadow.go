@@ -245,6 +245,7 @@ func NewShadow(opt ShadowOptions) (*Shadow, error) {
 		dec.Close()
 		return nil, fmt.Errorf("shadow: client port: %w", err)
 	}
+	clientConn.SetReadBuffer(server.ReadBuffer) // as server.Listen: a take-over brings every client at once
 	opt.ClientAddr = clientConn.LocalAddr().String()
 	if len(opt.ClientAddr) > game.MaxAddressLen {
 		clientConn.Close()
@@ -944,6 +945,7 @@ func (s *Shadow) takeOver(ctx context.Context, planned bool) error {
 		if err != nil {
 			return fmt.Errorf("shadow: take-over: client port: %w", err)
 		}
+		conn.SetReadBuffer(server.ReadBuffer)
 	}
 	if conn == nil {
 		return ErrClosed
