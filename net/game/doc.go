@@ -60,17 +60,20 @@
 //	  17 u64  state hash of the client's table after applying (see "State hash")
 //	  25 u32  payload size (uncompressed, ≤ MaxPayload = 65536)
 //	  29 …    one zstd frame (checksum on, no dictionary) of the payload, compressed or
-//	          one raw block (see "Compression" below):
+//	          raw and RLE blocks (see "Compression" below):
 //	          PoolByteArray.decompress(size, File.COMPRESSION_ZSTD) in Godot
 //
 // # Compression
 //
-// A payload with 8 or more new entities or removals is always compressed. The others,
-// mostly deltas (the steady state), hold little zstd can use without entropy coding,
-// and compressing costs about a third of the encoder's time: the encoder keeps a
-// running average of what zstd saved on them (sampling one in 8) and, while it is under
-// 10%, stores them in a raw block instead (32% less encoder time, 8% fewer records per packet at 2,100 moving
-// entities). Every zstd decoder reads both.
+// A payload with 8 or more new entities or removals is always compressed with zstd.
+// The others, mostly deltas (the steady state), hold little for zstd's matches beyond
+// runs of equal bytes (the high-byte planes of small values, constant columns), and
+// compressing costs about a third of the encoder's time. They go in a frame of raw
+// blocks with every run of 8 or more equal bytes in an RLE block, which any zstd
+// decoder reads; one in 32 is also compressed with zstd to compare, and while zstd
+// saves 10% or more over the RLE frame the encoder compresses them all. At 2,100
+// moving entities zstd saves 0.4%: 7.0 instead of 9.4 µs per client-snapshot for 34.0
+// instead of 34.5 records per packet.
 //
 // # Snapshot payload
 //

@@ -177,14 +177,15 @@ type Encoder struct {
 	touch    uint32   // keeps the prefetching loads of AppendSnapshot alive
 	removed  []uint16
 
-	// The last payload compressed and its zstd frame: identical payloads (an idle world,
-	// a client with nothing to catch up) reuse the frame.
+	// The last payload compressed and the frame sent for it: identical payloads (an
+	// idle world, a client with nothing to catch up) reuse the frame.
 	lastRaw, lastZ []byte
+	rle            []byte // scratch: the raw-and-RLE frame of a sampled payload
 
 	// Whether compressing pays: gain is the running average (×256) of what zstd saved
-	// against a raw frame on the delta-only payloads compressed; below minZstdGain the
-	// encoder stores such payloads in raw frames and compresses only one in
-	// zstdSampleEvery, to keep measuring. Payloads with new entities or removals are
+	// against a frame of raw and RLE blocks (appendRawFrame) on the mostly-delta
+	// payloads compressed; below minZstdGain the encoder stores such payloads in raw and
+	// RLE blocks and compresses only one in zstdSampleEvery, to keep measuring. Payloads with new entities or removals are
 	// always compressed when there are richPayload of them or more (their constant
 	// columns compress well).
 	gain   int
@@ -203,13 +204,13 @@ type EncodeStats struct {
 	Raw      int  // uncompressed payload bytes
 	Size     int  // message bytes (header + zstd frame)
 	Tries    int  // payloads built to fit the budget
-	Zstd     bool // the frame is compressed (otherwise one raw block)
+	Zstd     bool // the frame is zstd-compressed (otherwise raw and RLE blocks)
 }
 
 // Compression policy (see Encoder.gain).
 const (
 	minZstdGain     = 256 / 10 // 10%
-	zstdSampleEvery = 8
+	zstdSampleEvery = 32
 	// richPayload is the number of new-entity records or removals from which a payload
 	// is always compressed: their constant columns (Machine, Speed, Team…) form runs
 	// zstd's matches take. A few alone do not.
@@ -440,12 +441,17 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 		default:
 			z := len(dst)
 			dst = e.z.EncodeAll(e.raw, dst)
+			if plain { // a sample: measure against the frame of raw and RLE blocks, send the smaller
+				zLen := len(dst) - z
+				e.rle = appendRawFrame(e.rle[:0], e.raw)
+				e.gain = (7*e.gain + (len(e.rle)-zLen)*256/len(e.rle)) / 8
+				if len(e.rle) <= zLen {
+					dst = append(dst[:z], e.rle...)
+					compressed = false
+				}
+			}
 			e.lastRaw = append(e.lastRaw[:0], e.raw...)
 			e.lastZ = append(e.lastZ[:0], dst[z:]...)
-			if plain {
-				rawLen := len(e.raw) + rawFrameOverhead
-				e.gain = (7*e.gain + (rawLen-(len(dst)-z))*256/rawLen) / 8
-			}
 		}
 		size = len(dst) - start
 		over := size - SnapshotHeaderSize - budget

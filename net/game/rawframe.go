@@ -5,11 +5,13 @@ import (
 	"math/bits"
 )
 
-// appendRawFrame appends to dst a zstd frame (RFC 8878) that stores src in one raw
-// (uncompressed) block, with the content size and the content checksum: what a zstd
-// encoder produces for incompressible data, without the cost of trying. Every zstd
-// decoder reads it (Godot's PoolByteArray.decompress, klauspost/compress). src must be
-// at most 65791 bytes (a 2-byte frame content size; MaxPayload is smaller).
+// appendRawFrame appends to dst a zstd frame (RFC 8878) holding src in raw blocks,
+// with runs of 8 or more equal bytes in RLE blocks (4 bytes each): what a zstd encoder
+// produces for data without matches, at a fraction of the cost of looking for them
+// (the high-byte planes of small values and constant columns are such runs). The frame
+// carries the content size and the content checksum. Every zstd decoder reads it
+// (Godot's PoolByteArray.decompress, klauspost/compress). src must be at most 65791
+// bytes (a 2-byte frame content size; MaxPayload is smaller).
 func appendRawFrame(dst, src []byte) []byte {
 	n := len(src)
 	dst = binary.LittleEndian.AppendUint32(dst, 0xFD2FB528) // magic
@@ -21,14 +23,54 @@ func appendRawFrame(dst, src []byte) []byte {
 		dst = append(dst, 1<<6|1<<5|1<<2)
 		dst = binary.LittleEndian.AppendUint16(dst, uint16(n-256))
 	}
-	// Block header: last block, raw, size n.
-	h := uint32(1) | uint32(n)<<3
-	dst = append(dst, byte(h), byte(h>>8), byte(h>>16))
-	dst = append(dst, src...)
+	last := -1 // offset of the last block header written
+	lit := 0   // start of the bytes not written yet
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && src[j] == src[i] {
+			j++
+		}
+		if j-i >= minRun {
+			if lit < i {
+				last = len(dst)
+				dst = appendBlock(dst, blockRaw, i-lit)
+				dst = append(dst, src[lit:i]...)
+			}
+			last = len(dst)
+			dst = appendBlock(dst, blockRLE, j-i)
+			dst = append(dst, src[i])
+			lit = j
+		}
+		i = j
+	}
+	if lit < n || last < 0 {
+		last = len(dst)
+		dst = appendBlock(dst, blockRaw, n-lit)
+		dst = append(dst, src[lit:]...)
+	}
+	dst[last] |= 1 // Last_Block
 	return binary.LittleEndian.AppendUint32(dst, uint32(xxh64(src)))
 }
 
-// rawFrameOverhead is what appendRawFrame adds to a payload of 256 bytes or more.
+// minRun is the shortest run worth an RLE block: the block (4 bytes) and the header of
+// the raw block that resumes after it (3) must cost less than the run.
+const minRun = 8
+
+// Block types (RFC 8878, 3.1.1.2).
+const (
+	blockRaw = 0
+	blockRLE = 1
+)
+
+// appendBlock appends a block header (not the last) of type typ for size regenerated
+// bytes.
+func appendBlock(dst []byte, typ, size int) []byte {
+	h := uint32(typ)<<1 | uint32(size)<<3
+	return append(dst, byte(h), byte(h>>8), byte(h>>16))
+}
+
+// rawFrameOverhead is what appendRawFrame adds to a payload of 256 bytes or more with no
+// run of minRun equal bytes.
 const rawFrameOverhead = 4 + 3 + 3 + 4
 
 // XXH64 with seed 0, the zstd content checksum (its low 32 bits).

@@ -47,6 +47,46 @@ func TestRawFrame(t *testing.T) {
 	}
 }
 
+// TestRawFrameRuns: payloads made of random bytes and runs of every length around
+// minRun, at the start, the middle and the end, decode to themselves; runs shrink the
+// frame.
+func TestRawFrameRuns(t *testing.T) {
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for iter := range 3000 {
+		var src []byte
+		for len(src) < 1500 && (len(src) == 0 || rng.IntN(12) != 0) {
+			if rng.IntN(2) == 0 {
+				for range rng.IntN(20) {
+					src = append(src, byte(rng.IntN(4))) // short runs happen too
+				}
+			} else {
+				src = append(src, bytes.Repeat([]byte{byte(rng.IntN(3))}, 1+rng.IntN(2*minRun+4))...)
+			}
+		}
+		frame := appendRawFrame(nil, src)
+		got, err := d.DecodeAll(frame, nil)
+		if err != nil || !bytes.Equal(got, src) {
+			t.Fatalf("iteration %d (%d bytes): %v, content equal %v", iter, len(src), err, bytes.Equal(got, src))
+		}
+		if len(frame) > len(src)+rawFrameOverhead+2*3*(len(src)/minRun+1) {
+			t.Fatalf("iteration %d: frame of %d bytes for %d", iter, len(frame), len(src))
+		}
+	}
+	zeros := make([]byte, 1000)
+	if frame := appendRawFrame(nil, zeros); len(frame) != 4+3+3+1+4 {
+		t.Errorf("1000 zeros: frame of %d bytes, want one RLE block (15)", len(frame))
+	}
+	short := bytes.Repeat([]byte{1, 2, 3, 4, 5, 6, 7}, 50) // no run at all
+	if frame := appendRawFrame(nil, short); len(frame) != len(short)+rawFrameOverhead {
+		t.Errorf("no runs: frame of %d bytes, want %d", len(frame), len(short)+rawFrameOverhead)
+	}
+}
+
 // TestXXH64 checks the zstd content checksum against published XXH64 (seed 0) values.
 func TestXXH64(t *testing.T) {
 	for _, c := range []struct {
