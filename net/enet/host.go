@@ -122,6 +122,7 @@ type Host struct {
 	peers       []*Peer // by incoming peer ID
 	active      []*Peer // peers not disconnected
 	dirty       []*Peer // peers marked since the last flush (Peer.markDirty)
+	visits      int     // sendPeer calls, for tests
 	byAddr      map[netip.AddrPort]*Peer
 	evq         []Event
 	evHead      int

@@ -298,6 +298,7 @@ func (p *Peer) ping() {
 // sendPeer is one peer's part of enet_protocol_send_outgoing_commands. It
 // reports false if the peer was removed from the active list.
 func (h *Host) sendPeer(p *Peer) bool {
+	h.visits++
 	if p.state == stateDisconnected || p.state == stateZombie {
 		return true
 	}
