@@ -31,8 +31,7 @@ func appendRawFrame(dst, src []byte) []byte {
 			j++
 		}
 		if j-i >= minRun {
-			if lit < i {
-				last = len(dst)
+			if lit < i { // never the last block: the RLE block follows
 				dst = appendBlock(dst, blockRaw, i-lit)
 				dst = append(dst, src[lit:i]...)
 			}
