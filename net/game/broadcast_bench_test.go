@@ -17,7 +17,10 @@ import (
 // size and bandwidth, bytes per record, and far-wait: the longest time, in snapshots,
 // an entity 6 or more cells away from a client waited between two records for that
 // client (entities unsent so far count from the first timed snapshot), the starvation
-// bound; near-wait is the same figure for entities within 1 cell.
+// bound; near-wait is the same figure for entities within 1 cell. A record counts when
+// sent: one in a snapshot that never becomes the client's baseline (acks arriving late)
+// is sent again (ClientView.unsend), so lag lengthens these waits; the client's view
+// of the entity is only as fresh as its baseline and newest snapshot.
 func BenchmarkBroadcast(b *testing.B) {
 	for _, c := range []struct {
 		n       int
