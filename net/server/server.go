@@ -221,7 +221,8 @@ type Server struct {
 
 	st Stats // the shard goroutine's counters
 
-	closeOnce sync.Once
+	workMu     sync.RWMutex // Broadcast holds it shared while workers run; Close exclusively
+	workClosed bool         // the workers are stopped: Broadcast encodes alone
 
 	pubMu sync.Mutex
 	pub   Stats // the copy Stats reads, refreshed by publish
@@ -329,14 +330,17 @@ func New(tr enet.Transport, cfg Config) (*Server, error) {
 // Addr returns the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.host.LocalAddr() }
 
-// Close disconnects every client, closes the socket and stops the encode workers. It
-// must not run concurrently with Broadcast.
+// Close disconnects every client, closes the socket and stops the encode workers (it
+// waits for a Broadcast in progress). It is safe from any goroutine.
 func (s *Server) Close() error {
-	s.closeOnce.Do(func() {
+	s.workMu.Lock()
+	if !s.workClosed {
+		s.workClosed = true
 		for _, wk := range s.workers[1:] {
 			close(wk.jobs)
 		}
-	})
+	}
+	s.workMu.Unlock()
 	return s.host.Close()
 }
 
@@ -802,8 +806,10 @@ func (s *Server) Broadcast(w *ecs.World) *game.Frame {
 			s.fanout = append(s.fanout, c)
 		}
 	}
+	s.workMu.RLock()
+	defer s.workMu.RUnlock()
 	n := len(s.workers)
-	if len(s.fanout) < minParallelClients*n {
+	if len(s.fanout) < minParallelClients*n || s.workClosed {
 		n = 1
 	}
 	chunk := (len(s.fanout) + n - 1) / n
