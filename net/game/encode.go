@@ -148,9 +148,9 @@ func (v *ClientView) Ack(ring *FrameRing, a Ack) {
 // was encoded against a baseline the view has moved on from (with acks arriving L
 // snapshots late, L−1 of every L snapshots end so). Its records never reach the
 // baseline, so their entities get back the wait they had before it, unless sent again
-// since: an overdue entity stays overdue instead of waiting StaleLimit snapshots more.
-// Without this, a client 3 snapshots of RTT away learnt a world of 2,000 moving
-// entities in 55 s instead of a few.
+// since: an overdue entity stays overdue instead of waiting StaleLimit snapshots more
+// (a client 3 snapshots of ack lag away held a world of 1,500 moving entities after
+// 1,196 snapshots without this, 472 with it: TestNewClientLearnsWorld).
 func (v *ClientView) unsend(s *sentSnap) {
 	for j, id := range s.ids {
 		if int(id) < len(v.st) && v.st[id].since == s.id {
@@ -203,10 +203,10 @@ type Encoder struct {
 
 	// Whether compressing pays: gain is the running average (×256) of what zstd saved
 	// against a frame of raw and RLE blocks (appendRawFrame) on the mostly-delta
-	// payloads compressed; below minZstdGain the encoder stores such payloads in raw and
-	// RLE blocks and compresses only one in zstdSampleEvery, to keep measuring. Payloads with new entities or removals are
-	// always compressed when there are richPayload of them or more (their constant
-	// columns compress well).
+	// payloads compressed; below minZstdGain the encoder stores such payloads in raw
+	// and RLE blocks and compresses only one in zstdSampleEvery, to keep measuring.
+	// Payloads with richPayload new entities or removals or more are always
+	// compressed (their constant columns compress well).
 	gain   int
 	sample uint32
 
