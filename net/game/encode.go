@@ -60,7 +60,7 @@ type entState struct {
 type sentSnap struct {
 	id, base uint32
 	ids      []uint16 // entities written (values are those of frame id)
-	prev     []uint32 // per record: the entity's since before this snapshot
+	wait     []uint16 // per record: id − the entity's since before this snapshot (saturated)
 	rem      []uint16 // entities removed
 	sum      uint64
 	count    int
@@ -154,7 +154,7 @@ func (v *ClientView) Ack(ring *FrameRing, a Ack) {
 func (v *ClientView) unsend(s *sentSnap) {
 	for j, id := range s.ids {
 		if int(id) < len(v.st) && v.st[id].since == s.id {
-			v.st[id].since = s.prev[j]
+			v.st[id].since = s.id - uint32(s.wait[j])
 		}
 	}
 	s.id = 0
@@ -192,7 +192,7 @@ type Encoder struct {
 	hist     [256]int32
 	picked   []uint64 // bitmap of picked ids
 	exam     []uint64 // bitmap of the ids a snapshot examines
-	prev     []uint32 // the since of the entities written, before the snapshot
+	wait     []uint16 // how long the entities written had waited (saturated at 65535)
 	touch    uint32   // keeps the prefetching loads of AppendSnapshot alive
 	removed  []uint16
 
@@ -489,9 +489,9 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 		v.est = (3*v.est + max(per, 64)) / 4
 	}
 	v.credit -= size
-	e.prev = e.prev[:0]
+	e.wait = e.wait[:0]
 	for _, id := range e.p.ids {
-		e.prev = append(e.prev, v.st[id].since)
+		e.wait = append(e.wait, uint16(min(cur.ID-v.st[id].since, 65535)))
 		v.st[id].acc, v.st[id].seen, v.st[id].since = 0, cur.ID, cur.ID
 	}
 	// The best candidates left out are examined again next time, and so are the
@@ -509,11 +509,11 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	}
 	s.id, s.base = cur.ID, v.base
 	if cap(s.ids) < len(e.p.ids) {
-		s.ids = make([]uint16, 0, max(len(e.p.ids)*2, 128)) // grows rarely, by doubling
-		s.prev = make([]uint32, 0, cap(s.ids))
+		s.ids = make([]uint16, 0, max(len(e.p.ids)*2, 64)) // grows rarely, by doubling
+		s.wait = make([]uint16, 0, cap(s.ids))
 	}
 	s.ids = append(s.ids[:0], e.p.ids...)
-	s.prev = append(s.prev[:0], e.prev...)
+	s.wait = append(s.wait[:0], e.wait...)
 	s.rem = append(s.rem[:0], e.p.rem...)
 	sum, count := v.sum, v.count
 	for _, id := range e.p.rem {
