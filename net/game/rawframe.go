@@ -2,7 +2,8 @@ package game
 
 import (
 	"encoding/binary"
-	"math/bits"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // appendRawFrame appends to dst a zstd frame (RFC 8878) holding src in raw blocks,
@@ -48,7 +49,8 @@ func appendRawFrame(dst, src []byte) []byte {
 		dst = append(dst, src[lit:]...)
 	}
 	dst[last] |= 1 // Last_Block
-	return binary.LittleEndian.AppendUint32(dst, uint32(xxh64(src)))
+	// Content checksum: the low 32 bits of XXH64 (seed 0) of the content.
+	return binary.LittleEndian.AppendUint32(dst, uint32(xxhash.Sum64(src)))
 }
 
 // minRun is the shortest run worth an RLE block: the block (4 bytes) and the header of
@@ -71,62 +73,3 @@ func appendBlock(dst []byte, typ, size int) []byte {
 // rawFrameOverhead is what appendRawFrame adds to a payload of 256 bytes or more with no
 // run of minRun equal bytes.
 const rawFrameOverhead = 4 + 3 + 3 + 4
-
-// XXH64 with seed 0, the zstd content checksum (its low 32 bits).
-const (
-	xxP1 uint64 = 11400714785074694791
-	xxP2 uint64 = 14029467366897019727
-	xxP3 uint64 = 1609587929392839161
-	xxP4 uint64 = 9650029242287828579
-	xxP5 uint64 = 2870177450012600261
-)
-
-func xxRound(acc, in uint64) uint64 {
-	return bits.RotateLeft64(acc+in*xxP2, 31) * xxP1
-}
-
-func xxMerge(h, v uint64) uint64 {
-	return (h^xxRound(0, v))*xxP1 + xxP4
-}
-
-func xxh64(b []byte) uint64 {
-	n := len(b)
-	var h uint64
-	if n >= 32 {
-		p1, p2 := xxP1, xxP2 // variables: the sums wrap
-		v1, v2, v3, v4 := p1+p2, p2, uint64(0), -p1
-		for ; len(b) >= 32; b = b[32:] {
-			v1 = xxRound(v1, binary.LittleEndian.Uint64(b))
-			v2 = xxRound(v2, binary.LittleEndian.Uint64(b[8:]))
-			v3 = xxRound(v3, binary.LittleEndian.Uint64(b[16:]))
-			v4 = xxRound(v4, binary.LittleEndian.Uint64(b[24:]))
-		}
-		h = bits.RotateLeft64(v1, 1) + bits.RotateLeft64(v2, 7) + bits.RotateLeft64(v3, 12) + bits.RotateLeft64(v4, 18)
-		h = xxMerge(h, v1)
-		h = xxMerge(h, v2)
-		h = xxMerge(h, v3)
-		h = xxMerge(h, v4)
-	} else {
-		h = xxP5
-	}
-	h += uint64(n)
-	for ; len(b) >= 8; b = b[8:] {
-		h ^= xxRound(0, binary.LittleEndian.Uint64(b))
-		h = bits.RotateLeft64(h, 27)*xxP1 + xxP4
-	}
-	if len(b) >= 4 {
-		h ^= uint64(binary.LittleEndian.Uint32(b)) * xxP1
-		h = bits.RotateLeft64(h, 23)*xxP2 + xxP3
-		b = b[4:]
-	}
-	for _, c := range b {
-		h ^= uint64(c) * xxP5
-		h = bits.RotateLeft64(h, 11) * xxP1
-	}
-	h ^= h >> 33
-	h *= xxP2
-	h ^= h >> 29
-	h *= xxP3
-	h ^= h >> 32
-	return h
-}

@@ -86,22 +86,3 @@ func TestRawFrameRuns(t *testing.T) {
 		t.Errorf("no runs: frame of %d bytes, want %d", len(frame), len(short)+rawFrameOverhead)
 	}
 }
-
-// TestXXH64 checks the zstd content checksum against published XXH64 (seed 0) values.
-func TestXXH64(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want uint64
-	}{
-		{"", 0xef46db3751d8e999},
-		{"a", 0xd24ec4f1a98c6e5b},
-		{"abc", 0x44bc2cf5ad770999},
-		{"message digest", 0x066ed728fceeb3be},
-		{"abcdefghijklmnopqrstuvwxyz", 0xcfe1f278fa89835c},
-		{"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 0xaaa46907d3047814},
-	} {
-		if got := xxh64([]byte(c.in)); got != c.want {
-			t.Errorf("xxh64(%q) = %#x, want %#x", c.in, got, c.want)
-		}
-	}
-}
