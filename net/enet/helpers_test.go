@@ -53,7 +53,14 @@ func collect(t *testing.T, h *enet.Host) <-chan rx {
 // skip is set.
 func next(t *testing.T, c <-chan rx, typ enet.EventType) rx {
 	t.Helper()
-	timer := time.NewTimer(finish)
+	return nextWithin(t, c, typ, finish)
+}
+
+// nextWithin is next with a bound other than finish, for events that may
+// legitimately come only after a peer's timeout.
+func nextWithin(t *testing.T, c <-chan rx, typ enet.EventType, bound time.Duration) rx {
+	t.Helper()
+	timer := time.NewTimer(bound)
 	defer timer.Stop()
 	for {
 		select {
@@ -66,7 +73,7 @@ func next(t *testing.T, c <-chan rx, typ enet.EventType) rx {
 			}
 			t.Fatalf("got %v event, want %v", e.typ, typ)
 		case <-timer.C:
-			t.Fatalf("no %v event within %v", typ, finish)
+			t.Fatalf("no %v event within %v", typ, bound)
 		}
 	}
 }
