@@ -201,14 +201,14 @@ type Encoder struct {
 	lastRaw, lastZ []byte
 	rle            []byte // scratch: the raw-and-RLE frame of a sampled payload
 
-	// Whether compressing pays: gain is the running average (×256) of what zstd saved
-	// against a frame of raw and RLE blocks (appendRawFrame) on the mostly-delta
-	// payloads compressed; below minZstdGain the encoder stores such payloads in raw
-	// and RLE blocks and compresses only one in zstdSampleEvery, to keep measuring.
-	// Payloads with richPayload new entities or removals or more are always
-	// compressed (their constant columns compress well).
-	gain   int
-	sample uint32
+	// Whether compressing pays: gain[kind] is the running average (×256) of what zstd
+	// saved against a frame of raw and RLE blocks (appendRawFrame) on the payloads of
+	// that kind compressed; below minZstdGain the encoder stores payloads of that kind
+	// in raw and RLE blocks and compresses only one in zstdSampleEvery, to keep
+	// measuring. The kinds are mostly-delta payloads (0) and payloads with richPayload
+	// or more new entities or removals (1), whose constant columns may compress well.
+	gain   [2]int
+	sample [2]uint32
 
 	// Stats of the last AppendSnapshot.
 	Stats EncodeStats
@@ -231,8 +231,8 @@ const (
 	minZstdGain     = 256 / 10 // 10%
 	zstdSampleEvery = 32
 	// richPayload is the number of new-entity records or removals from which a payload
-	// is always compressed: their constant columns (Machine, Speed, Team…) form runs
-	// zstd's matches take. A few alone do not.
+	// is of the rich kind: its constant columns (Machine, Speed, Team…) may form
+	// matches that zstd takes and RLE blocks do not. A few alone do not.
 	richPayload = 8
 )
 
@@ -443,15 +443,20 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	start := len(dst)
 	var size int
 	tries := 0
-	e.sample++
 	compressed := false
+	sampled := -1 // the kind whose sample counter this snapshot advanced
 	for {
 		tries++
 		e.build(cur, v, k, nrem, selfChanged)
 		e.raw = e.p.append(e.raw[:0])
 		dst = AppendSnapshotHeader(dst[:start], &SnapshotHeader{ID: cur.ID, Base: v.base, Tick: cur.Tick, Size: uint32(len(e.raw))})
-		plain := e.p.news < richPayload && len(e.p.rem) < richPayload
-		compressed = !plain || e.gain >= minZstdGain || e.sample%zstdSampleEvery == 0
+		kind := b2i(e.p.news >= richPayload || len(e.p.rem) >= richPayload)
+		if sampled != kind {
+			e.sample[kind]++
+			sampled = kind
+		}
+		sample := e.sample[kind]%zstdSampleEvery == 0
+		compressed = e.gain[kind] >= minZstdGain || sample
 		switch {
 		case !compressed:
 			dst = appendRawFrame(dst, e.raw)
@@ -460,14 +465,13 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 		default:
 			z := len(dst)
 			dst = e.z.EncodeAll(e.raw, dst)
-			if plain { // a sample: measure against the frame of raw and RLE blocks, send the smaller
-				zLen := len(dst) - z
-				e.rle = appendRawFrame(e.rle[:0], e.raw)
-				e.gain = (7*e.gain + (len(e.rle)-zLen)*256/len(e.rle)) / 8
-				if len(e.rle) <= zLen {
-					dst = append(dst[:z], e.rle...)
-					compressed = false
-				}
+			// Measure against the frame of raw and RLE blocks; send the smaller.
+			zLen := len(dst) - z
+			e.rle = appendRawFrame(e.rle[:0], e.raw)
+			e.gain[kind] = (7*e.gain[kind] + (len(e.rle)-zLen)*256/len(e.rle)) / 8
+			if len(e.rle) <= zLen {
+				dst = append(dst[:z], e.rle...)
+				compressed = false
 			}
 			e.lastRaw = append(e.lastRaw[:0], e.raw...)
 			e.lastZ = append(e.lastZ[:0], dst[z:]...)
