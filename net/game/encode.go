@@ -44,7 +44,10 @@ type ClientView struct {
 	cursor int        // next NetID of the far sweep
 	carry  []uint16   // best candidates left unsent by the last snapshot
 
-	sent [KeepTables]sentSnap
+	// The snapshots in flight, by id mod KeepTables: their ids (0 = free slot) and
+	// baselines apart from the rest, so that an ack scans 256 contiguous bytes.
+	sentID, sentBase [KeepTables]uint32
+	sent             [KeepTables]sentSnap
 }
 
 // entState is a view's per-entity state.
@@ -56,14 +59,13 @@ type entState struct {
 }
 
 // sentSnap remembers what a snapshot in flight changed, to adopt it as the baseline once
-// acked.
+// acked (its id and baseline are in ClientView.sentID and sentBase).
 type sentSnap struct {
-	id, base uint32
-	ids      []uint16 // entities written (values are those of frame id)
-	wait     []uint16 // per record: id − the entity's since before this snapshot (saturated)
-	rem      []uint16 // entities removed
-	sum      uint64
-	count    int
+	ids   []uint16 // entities written (values are those of the snapshot's frame)
+	wait  []uint16 // per record: id − the entity's since before this snapshot (saturated)
+	rem   []uint16 // entities removed
+	sum   uint64
+	count int
 }
 
 // NewClientView returns the view of a new client whose entity is self.
@@ -78,9 +80,7 @@ func NewClientView(self ecs.NetID) *ClientView {
 func (v *ClientView) Reset() {
 	v.base, v.count, v.sum = 0, 0, 0
 	clear(v.held)
-	for i := range v.sent {
-		v.sent[i].id = 0
-	}
+	v.sentID = [KeepTables]uint32{}
 	v.credit = MaxPacket
 	v.est = 4 << 8
 	v.fresh = true
@@ -109,20 +109,20 @@ func (v *ClientView) size(n int) {
 // the client's table for it is then known exactly. Acks for other snapshots carry no
 // usable information and are ignored, as are acks from the past.
 func (v *ClientView) Ack(ring *FrameRing, a Ack) {
-	var best *sentSnap
-	for i := range v.sent {
-		s := &v.sent[i]
-		if s.id == 0 || s.base != v.base || !a.Has(s.id) {
+	bi := -1
+	for i, id := range v.sentID {
+		if id == 0 || v.sentBase[i] != v.base || !a.Has(id) {
 			continue
 		}
-		if best == nil || int32(s.id-best.id) > 0 {
-			best = s
+		if bi < 0 || int32(id-v.sentID[bi]) > 0 {
+			bi = i
 		}
 	}
-	if best == nil {
+	if bi < 0 {
 		return
 	}
-	f := ring.Frame(best.id)
+	bestID, best := v.sentID[bi], &v.sent[bi]
+	f := ring.Frame(bestID)
 	if f == nil {
 		return
 	}
@@ -133,31 +133,32 @@ func (v *ClientView) Ack(ring *FrameRing, a Ack) {
 	for _, id := range best.ids {
 		v.ents[id] = f.ents[id]
 		v.held[id/64] |= 1 << (id % 64)
-		v.st[id].at = best.id
+		v.st[id].at = bestID
 	}
-	v.base, v.sum, v.count = best.id, best.sum, best.count
-	best.id = 0
-	for i := range v.sent {
-		if s := &v.sent[i]; s.id != 0 && s.base != v.base {
-			v.unsend(s) // encoded against an older baseline: never usable now
+	v.base, v.sum, v.count = bestID, best.sum, best.count
+	v.sentID[bi] = 0
+	for i, id := range v.sentID {
+		if id != 0 && v.sentBase[i] != v.base {
+			v.unsend(i) // encoded against an older baseline: never usable now
 		}
 	}
 }
 
-// unsend forgets sent snapshot s, which will never be a baseline: it was lost, or it
+// unsend forgets the sent snapshot in slot, which will never be a baseline: it was lost, or it
 // was encoded against a baseline the view has moved on from (with acks arriving L
 // snapshots late, L−1 of every L snapshots end so). Its records never reach the
 // baseline, so their entities get back the wait they had before it, unless sent again
 // since: an overdue entity stays overdue instead of waiting StaleLimit snapshots more
 // (a client 3 snapshots of ack lag away held a world of 1,500 moving entities after
 // 1,196 snapshots without this, 472 with it: TestNewClientLearnsWorld).
-func (v *ClientView) unsend(s *sentSnap) {
+func (v *ClientView) unsend(slot int) {
+	s, sid := &v.sent[slot], v.sentID[slot]
 	for j, id := range s.ids {
-		if int(id) < len(v.st) && v.st[id].since == s.id {
-			v.st[id].since = s.id - uint32(s.wait[j])
+		if int(id) < len(v.st) && v.st[id].since == sid {
+			v.st[id].since = sid - uint32(s.wait[j])
 		}
 	}
-	s.id = 0
+	v.sentID[slot] = 0
 }
 
 // extend returns s lengthened to n elements (if shorter), keeping its content and
@@ -507,11 +508,12 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	}
 
 	// Record the snapshot and the hash of the table it leaves the client with.
-	s := &v.sent[cur.ID%KeepTables]
-	if s.id != 0 {
-		v.unsend(s) // never acked in KeepTables snapshots: lost
+	slot := int(cur.ID % KeepTables)
+	if v.sentID[slot] != 0 {
+		v.unsend(slot) // never acked in KeepTables snapshots: lost
 	}
-	s.id, s.base = cur.ID, v.base
+	s := &v.sent[slot]
+	v.sentID[slot], v.sentBase[slot] = cur.ID, v.base
 	if cap(s.ids) < len(e.p.ids) {
 		s.ids = make([]uint16, 0, max(len(e.p.ids)*2, 64)) // grows rarely, by doubling
 		s.wait = make([]uint16, 0, cap(s.ids))
