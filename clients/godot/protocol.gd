@@ -1,5 +1,5 @@
 # === GAME PROTOCOL ===========================================================
-# The client side of shardsim's game protocol (version 1), as specified in
+# The client side of shardsim's game protocol (version 2), as specified in
 # net/game/doc.go; the Go reference is net/game/decode.go (Decoder.Apply,
 # Table.Hash) and net/game/msg.go. This file is the only place the client
 # knows the protocol; client.gd only moves bytes and prints the lines it returns.
@@ -8,8 +8,9 @@
 #   on_packet(data)   one server message -> output lines (WELCOME, KICK, SNAP...)
 #   poll(delta)       -> Input messages (0x02) to send now, at the tick rate
 #
-# Snapshots are decoded against the baseline table they name; the last 32
-# tables are kept by snapshot id (slot id % 32), exactly as the Go Decoder.
+# Snapshots are decoded against the baseline table they name, after merging
+# into it the records of the snapshots they name in their merge bits; the last
+# 32 tables are kept by snapshot id (slot id % 32), exactly as the Go Decoder.
 # Entity values are kept in wire form (u16/u8; VX, VY as their u8 bytes), which
 # is what the NQH1 state hash reads.
 #
@@ -39,7 +40,7 @@ const TYPE_SHADOW_LIST = 0x1A
 const ART_CHUNK = 1024 # bytes per UploadChunk
 const UPLOAD_WINDOW = 65536 # bytes sent beyond the newest UploadAck
 
-const HEADER_SIZE = 29 # snapshot header: u8 type, u32 id, u32 base, u64 tick, u64 hash, u32 size
+const HEADER_SIZE = 33 # snapshot header: u8 type, u32 id, u32 base, u32 merge, u64 tick, u64 hash, u32 size
 const MAX_PAYLOAD = 65536
 const KEEP_TABLES = 32
 const MAX_INPUTS = 8 # per Input message (protocol limit)
@@ -52,7 +53,8 @@ const SEND_INPUTS = 4 # inputs repeated in each Input message (redundancy)
 #   bit 6 team: 12 Team (u8)   bit 7: new entity (start from zero)
 const FLAG_NEW = 128
 const F_HASH = 13 # index of the cached entity hash in an entity array
-const ZERO_ENTITY = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+const F_SEEN = 14 # index of the id of the snapshot that wrote the entity's values
+const ZERO_ENTITY = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
 
 # NQH1 constants (net/game/quant.go), built from 32-bit halves.
 const HASH_SEED = (0x243f6a88 << 32) | 0x85a308d3
@@ -68,9 +70,10 @@ const U32 = 0xffffffff
 class Table:
 	var id := 0 # snapshot id
 	var tick := 0
-	var ents := {} # NetID -> Array [13 wire fields, cached entity hash]
+	var ents := {} # NetID -> Array [13 wire fields, cached entity hash, snapshot that wrote it]
 	var sum := 0 # wrapping sum of the entity hashes
 	var count := 0
+	var written := PoolIntArray() # NetIDs the snapshot's own records wrote (what a merge takes)
 
 
 # ---- session state ----
@@ -237,10 +240,13 @@ func apply_snapshot(data: PoolByteArray) -> String:
 	_buf.seek(1)
 	var id := _buf.get_u32()
 	var base := _buf.get_u32()
+	var merge := _buf.get_u32()
 	var tick := _buf.get_u64()
 	var want := _buf.get_u64()
 	var size := _buf.get_u32()
 	if id == 0 or (base != 0 and ((id - base - 1) & U32) >= KEEP_TABLES - 1):
+		return drop(id, "range")
+	if merge >= 0x80000000:
 		return drop(id, "range")
 	if size > MAX_PAYLOAD:
 		return drop(id, "too_large")
@@ -254,6 +260,13 @@ func apply_snapshot(data: PoolByteArray) -> String:
 		bt = table(base)
 		if bt == null:
 			return drop(id, "baseline")
+	var merged := [] # the tables merged, the oldest first
+	for i in range(30, -1, -1):
+		if merge & (1 << i):
+			var mt := table((id - 1 - i) & U32)
+			if mt == null:
+				return drop(id, "baseline")
+			merged.append(mt)
 	if data.size() == HEADER_SIZE or size == 0:
 		return drop(id, "zstd" if data.size() == HEADER_SIZE else "corrupt")
 	var raw: PoolByteArray = data.subarray(HEADER_SIZE, data.size() - 1).decompress(size, File.COMPRESSION_ZSTD)
@@ -264,7 +277,9 @@ func apply_snapshot(data: PoolByteArray) -> String:
 		t.ents = bt.ents.duplicate() # shallow: entity arrays are replaced, never mutated
 		t.sum = bt.sum
 		t.count = bt.count
-	if not decode_into(t, raw):
+	for mt in merged:
+		merge_into(t, mt)
+	if not decode_into(t, raw, id):
 		return drop(id, "corrupt")
 	t.id = id
 	t.tick = tick
@@ -284,9 +299,27 @@ func apply_snapshot(data: PoolByteArray) -> String:
 	return line
 
 
-# decode_into parses payload p (net/game/payload.go layout) and applies it to t,
-# which holds a copy of the baseline. It returns false on any malformation.
-func decode_into(t: Table, p: PoolByteArray) -> bool:
+# merge_into writes into t the entities that m's own records wrote, with m's
+# values, where t does not hold them or holds an older value (doc.go).
+func merge_into(t: Table, m: Table) -> void:
+	var ents: Dictionary = t.ents
+	for wid in m.written:
+		var me: Array = m.ents[wid]
+		if ents.has(wid):
+			var te: Array = ents[wid]
+			if serial(me[F_SEEN], te[F_SEEN]) <= 0:
+				continue
+			t.sum -= te[F_HASH]
+		else:
+			t.count += 1
+		ents[wid] = me # entity arrays are replaced, never mutated
+		t.sum += me[F_HASH]
+
+
+# decode_into parses payload p (net/game/payload.go layout) of snapshot snap and
+# applies it to t, which holds the baseline with the merges. It returns false on
+# any malformation.
+func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 	var n := p.size()
 	if n < 4:
 		return false
@@ -411,8 +444,10 @@ func decode_into(t: Table, p: PoolByteArray) -> bool:
 			k6 += 1
 		var h := hash_entity(id, e)
 		e[F_HASH] = h
+		e[F_SEEN] = snap
 		t.sum += h
 		ents[id] = e
+	t.written = ids
 	return true
 
 

@@ -25,6 +25,9 @@ type Table struct {
 	n     int       // NetIDs t has room for, [0, n); len(hs) = ⌈n/pageSize⌉
 	count int
 	sum   uint64
+	// written lists the NetIDs the snapshot's own records wrote, ascending: what a
+	// later snapshot merging this one takes from it.
+	written []uint16
 }
 
 const (
@@ -208,12 +211,37 @@ func (t *Table) copyFrom(b *Table) {
 		}
 	}
 	t.n, t.count, t.sum, t.ID, t.Tick = b.n, b.count, b.sum, b.ID, b.Tick
+	t.written = t.written[:0]
+}
+
+// merge writes into t the entities that the records of table m wrote, with m's values,
+// where t does not hold them or holds an older value: the merge step of a snapshot
+// that names m (see doc.go, "Snapshot").
+func (t *Table) merge(m *Table) {
+	for _, id := range m.written {
+		mp, mi := m.page(uint64(id)) // held: m's own records wrote it
+		t.ensure(int(id))
+		if t.has(int(id)) {
+			pg, i := t.page(uint64(id))
+			if int32(m.ID-pg.seen[i]) <= 0 {
+				continue // t holds a newer value
+			}
+			t.sum -= HashEntity(ecs.NetID(id), &pg.ents[i])
+		} else {
+			t.count++
+		}
+		pg, i := t.writable(int(id))
+		pg.ents[i], pg.seen[i] = mp.ents[mi], mp.seen[mi]
+		pg.live |= 1 << i
+		t.sum += HashEntity(ecs.NetID(id), &pg.ents[i])
+	}
 }
 
 // reset empties t, keeping room for the same NetIDs.
 func (t *Table) reset() {
 	t.drop()
 	t.count, t.sum, t.ID, t.Tick = 0, 0, 0, 0
+	t.written = t.written[:0]
 }
 
 // Decoder is the client side of snapshots: it decodes each snapshot against the baseline
@@ -307,6 +335,11 @@ func (d *Decoder) Apply(msg []byte) (*Table, error) {
 			return nil, ErrBaselineMissing
 		}
 	}
+	for x := h.Merge; x != 0; x &= x - 1 {
+		if d.Table(h.ID-1-uint32(bits.TrailingZeros32(x))) == nil {
+			return nil, ErrBaselineMissing
+		}
+	}
 	raw, err := d.z.DecodeAll(frame, d.raw[:0:h.Size])
 	if err != nil {
 		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
@@ -325,6 +358,11 @@ func (d *Decoder) Apply(msg []byte) (*Table, error) {
 		t.copyFrom(base)
 	} else {
 		t.reset()
+	}
+	for x := h.Merge; x != 0; { // the oldest first
+		i := 31 - bits.LeadingZeros32(x)
+		x &^= 1 << i
+		t.merge(d.Table(h.ID - 1 - uint32(i)))
 	}
 	err = t.apply(&d.p, h.ID)
 	if err == nil && tableHash(t.sum, t.count) != h.Hash {
@@ -386,6 +424,7 @@ func (t *Table) apply(p *payload, snap uint32) error {
 		pg.seen[i] = snap
 		t.sum += HashEntity(ecs.NetID(id), e)
 	}
+	t.written = append(t.written[:0], p.ids...)
 	return nil
 }
 

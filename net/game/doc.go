@@ -15,7 +15,7 @@
 // snapshot id and applies each snapshot to the baseline it names ([Decoder.Apply]),
 // checking the server's state hash ([Table.Hash]).
 //
-// # Wire format (version 1)
+// # Wire format (version 2)
 //
 // All integers are little-endian (StreamPeerBuffer's default). Every message starts with
 // its type byte ([MsgType]). Parsers reject short input, trailing bytes and out-of-range
@@ -23,7 +23,7 @@
 //
 //	Hello   (0x01, client → server), exactly HelloSize = 300 bytes
 //	  0  u8   type
-//	  1  u16  protocol version (1)
+//	  1  u16  protocol version (2: snapshots carry merge bits; 1 had none)
 //	  3  u8   token length n (≤ 255)
 //	  4  n    token text
 //	  4+n     zero padding to 300 bytes: no server reply before authentication is larger
@@ -56,10 +56,11 @@
 //	  1  u32  snapshot id (≠ 0, increasing)
 //	  5  u32  baseline snapshot id; 0 = full (baseline is the empty table);
 //	          otherwise 1 ≤ id − baseline ≤ 31
-//	  9  u64  server tick
-//	  17 u64  state hash of the client's table after applying (see "State hash")
-//	  25 u32  payload size (uncompressed, ≤ MaxPayload = 65536)
-//	  29 …    one zstd frame (checksum on, no dictionary) of the payload, compressed or
+//	  9  u32  merge bits: bit i (i ≤ 30) set = merge snapshot id−1−i (see "Merging")
+//	  13 u64  server tick
+//	  21 u64  state hash of the client's table after applying (see "State hash")
+//	  29 u32  payload size (uncompressed, ≤ MaxPayload = 65536)
+//	  33 …    one zstd frame (checksum on, no dictionary) of the payload, compressed or
 //	          raw and RLE blocks (see "Compression" below):
 //	          PoolByteArray.decompress(size, File.COMPRESSION_ZSTD) in Godot
 //
@@ -99,11 +100,39 @@
 //	  bit 6 team  u8 Team
 //	  bit 7 new   the entity is not in the baseline: start from an all-zero entity
 //
-// Applying: copy the baseline table; drop each removed id (it must be held); for each
-// record, start from the held entity (which must exist) or, with bit 7, from zero (it
-// must not be held), and apply the groups present. Groups absent keep their values.
-// A snapshot whose baseline the client does not hold is dropped; the client keeps acking
-// what it holds and the server falls back to an acked baseline or a full snapshot.
+// Applying: copy the baseline table; merge the snapshots the merge bits name (see
+// "Merging"); drop each removed id (it must be held); for each record, start from the
+// held entity (which must exist) or, with bit 7, from zero (it must not be held), and
+// apply the groups present. Groups absent keep their values. A record may have no group
+// (the value changed and changed back): it still counts as written by this snapshot.
+// A snapshot whose baseline or merged snapshots the client does not hold is dropped;
+// the client keeps acking what it holds and the server falls back to an acked baseline
+// or a full snapshot.
+//
+// # Merging
+//
+// Each entity of a table remembers the id of the snapshot whose record wrote its value
+// ("seen"), and each table the ids its own snapshot's records wrote. Merging snapshot m
+// into the table being built: for every entity m's records wrote, if the table does
+// not hold it, or holds it with a seen older than m (serial-number order), take m's
+// value (and seen = m). Merges apply the oldest snapshot first. Removals are not merged.
+//
+// Why: every snapshot is a delta against a baseline the client acked, and acks take a
+// round trip. With acks L snapshots late, the L snapshots in flight share a baseline
+// and only one of them can become the next one; without merging, the records of the
+// other L−1 never reached the client's baseline and were sent again (half the
+// bandwidth on a LAN, two thirds at a 150 ms RTT and 20 Hz). The server adopts the
+// newest acked snapshot encoded against the current baseline (it knows that client
+// table exactly: the baseline, the merges that snapshot named, its records) and names
+// every other acked snapshot in the next snapshots until one naming it is adopted. Its
+// own view of the client's table has the merged snapshots merged at once, so encoding
+// a snapshot costs no more than without merging. A merged snapshot that falls out of
+// the client's reach (31 snapshots) before that (acks stopped) resets the view: the
+// next snapshot is full. Measured (BenchmarkBroadcast, 2,100 walking entities, 2,000
+// clients, 400-byte snapshots, acks 1 to 4 snapshots late): 39 instead of 25 records
+// per snapshot, 9.4 instead of 14.9 bytes per record, entities near the client resent
+// within 59 instead of 99 snapshots; with acks one snapshot late
+// (BenchmarkBroadcastSteady) 35 instead of 33 records and 9.7 instead of 10.6 bytes.
 //
 // # Entity record (quantization, see [Entity] and [Quantizer])
 //

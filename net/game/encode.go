@@ -32,22 +32,31 @@ type ClientView struct {
 	credit int
 	est    int // estimated compressed bytes per record, ×256
 
-	// The baseline: the client's table as of snapshot base (0 = empty table).
-	base  uint32
-	ents  []Entity
-	held  []uint64 // bitmap of the entities in the baseline
-	count int
-	sum   uint64
+	// The baseline: the client's table as of snapshot base (0 = empty table), with the
+	// merged snapshots merged into it: what the client applies the next snapshot's
+	// records to. merged is a bitmap of sent slots (by snapshot id mod KeepTables): a
+	// merged snapshot was acked but not adopted, so the client holds it, and the next
+	// snapshots name it for the client to merge its records too (see doc.go: no acked
+	// record is wasted when acks arrive after the next snapshots were encoded).
+	// The other slots with an id are in flight.
+	base   uint32
+	merged uint32
+	ents   []Entity
+	held   []uint64 // bitmap of the entities held
+	count  int
+	sum    uint64
 
 	st     []entState // per NetID
 	fresh  bool       // st must be initialized (after Reset)
 	cursor int        // next NetID of the far sweep
 	carry  []uint16   // best candidates left unsent by the last snapshot
 
-	// The snapshots in flight, by id mod KeepTables: their ids (0 = free slot) and
-	// baselines apart from the rest, so that an ack scans 256 contiguous bytes.
-	sentID, sentBase [KeepTables]uint32
-	sent             [KeepTables]sentSnap
+	// The snapshots sent, by id mod KeepTables: their ids (0 = free slot), baselines and
+	// merge bits (as in their header) apart from the rest, so that an ack scans a few
+	// contiguous cache lines.
+	sentID, sentBase, sentMerge [KeepTables]uint32
+	sent                        [KeepTables]sentSnap
+	wasted                      int // records sent in snapshots that never reached the client's baseline
 }
 
 // entState is a view's per-entity state.
@@ -61,11 +70,9 @@ type entState struct {
 // sentSnap remembers what a snapshot in flight changed, to adopt it as the baseline once
 // acked (its id and baseline are in ClientView.sentID and sentBase).
 type sentSnap struct {
-	ids   []uint16 // entities written (values are those of the snapshot's frame)
-	wait  []uint16 // per record: id − the entity's since before this snapshot (saturated)
-	rem   []uint16 // entities removed
-	sum   uint64
-	count int
+	ids  []uint16 // entities written (values are those of the snapshot's frame)
+	wait []uint16 // per record: id − the entity's since before this snapshot (saturated)
+	rem  []uint16 // entities removed
 }
 
 // NewClientView returns the view of a new client whose entity is self.
@@ -78,7 +85,7 @@ func NewClientView(self ecs.NetID) *ClientView {
 // Reset forgets the baseline and the snapshots in flight: the next snapshot is full (and
 // as large as the budget allows).
 func (v *ClientView) Reset() {
-	v.base, v.count, v.sum = 0, 0, 0
+	v.base, v.merged, v.count, v.sum = 0, 0, 0, 0
 	clear(v.held)
 	v.sentID = [KeepTables]uint32{}
 	v.credit = MaxPacket
@@ -105,43 +112,113 @@ func (v *ClientView) size(n int) {
 }
 
 // Ack records the client's ack. Among the acked snapshots it adopts the newest one that
-// was encoded against the current baseline and whose frame ring still holds its frame:
-// the client's table for it is then known exactly. Acks for other snapshots carry no
-// usable information and are ignored, as are acks from the past.
+// was encoded against the current baseline: the client's table for it is then known
+// exactly (the baseline, the snapshots it merged, its records). The other acked
+// snapshots are merged: the next snapshots name them, and the client merges their
+// records into the baseline before applying the delta; the view merges them at once.
+// Acks for snapshots no longer in flight are ignored.
 func (v *ClientView) Ack(ring *FrameRing, a Ack) {
 	bi := -1
 	for i, id := range v.sentID {
-		if id == 0 || v.sentBase[i] != v.base || !a.Has(id) {
+		if id == 0 || v.merged&(1<<i) != 0 || v.sentBase[i] != v.base || !a.Has(id) || ring.Frame(id) == nil {
 			continue
 		}
 		if bi < 0 || int32(id-v.sentID[bi]) > 0 {
 			bi = i
 		}
 	}
-	if bi < 0 {
-		return
+	if bi >= 0 {
+		v.adopt(ring, bi)
 	}
-	bestID, best := v.sentID[bi], &v.sent[bi]
-	f := ring.Frame(bestID)
-	if f == nil {
-		return
-	}
-	v.size(len(f.live))
-	for _, id := range best.rem {
-		v.held[id/64] &^= 1 << (id % 64)
-	}
-	for _, id := range best.ids {
-		v.ents[id] = f.ents[id]
-		v.held[id/64] |= 1 << (id % 64)
-		v.st[id].at = bestID
-	}
-	v.base, v.sum, v.count = bestID, best.sum, best.count
-	v.sentID[bi] = 0
 	for i, id := range v.sentID {
-		if id != 0 && v.sentBase[i] != v.base {
-			v.unsend(i) // encoded against an older baseline: never usable now
+		if id != 0 && v.merged&(1<<i) == 0 && a.Has(id) {
+			if f := ring.Frame(id); f != nil {
+				v.merge(f, v.sent[i].ids, nil, nil)
+				v.merged |= 1 << i
+			}
 		}
 	}
+}
+
+// adopt makes the sent snapshot in slot bi, encoded against the current baseline, the
+// baseline. The client's table for it is the baseline, the snapshots merged when it
+// was encoded, then its removals and records; the snapshots merged since (the view's
+// table holds them already) are merged into that: where they wrote entities that the
+// adopted snapshot's removals or records touched, they win if newer (a removed entity
+// comes back).
+func (v *ClientView) adopt(ring *FrameRing, bi int) {
+	sid, s := v.sentID[bi], &v.sent[bi]
+	f := ring.Frame(sid)
+	v.size(len(f.live))
+	var named uint32 // slots of the snapshots it merged
+	for x := v.sentMerge[bi]; x != 0; x &= x - 1 {
+		m := sid - 1 - uint32(bits.TrailingZeros32(x))
+		if slot := m % KeepTables; v.sentID[slot] == m {
+			named |= 1 << slot
+		}
+	}
+	for _, id := range s.rem {
+		if v.holds(int(id)) {
+			v.sum -= HashEntity(ecs.NetID(id), &v.ents[id])
+			v.count--
+			v.held[id/64] &^= 1 << (id % 64)
+		}
+	}
+	for _, id := range s.ids {
+		v.set(f, int(id))
+	}
+	for x := v.merged &^ named; x != 0; x &= x - 1 {
+		i := bits.TrailingZeros32(x)
+		if mf := ring.Frame(v.sentID[i]); mf != nil {
+			v.merge(mf, v.sent[i].ids, s.ids, s.rem)
+		}
+	}
+	// The snapshots it merged are in the baseline now: their slots are free, as is its own.
+	for x := named | 1<<bi; x != 0; x &= x - 1 {
+		i := bits.TrailingZeros32(x)
+		v.merged &^= 1 << i
+		v.sentID[i] = 0
+	}
+	v.base = sid
+}
+
+// merge merges into the view's table the records ids (ascending) of the snapshot of
+// frame mf, as the client does: each entity it does not hold or holds with an older
+// value takes the frame's. Non-nil only lists (ascending) restrict it to the ids in
+// either of them.
+func (v *ClientView) merge(mf *Frame, ids, only1, only2 []uint16) {
+	restrict := only1 != nil || only2 != nil
+	for _, id := range ids {
+		if restrict {
+			for len(only1) > 0 && only1[0] < id {
+				only1 = only1[1:]
+			}
+			for len(only2) > 0 && only2[0] < id {
+				only2 = only2[1:]
+			}
+			if !(len(only1) > 0 && only1[0] == id) && !(len(only2) > 0 && only2[0] == id) {
+				continue
+			}
+		}
+		if v.holds(int(id)) && int32(mf.ID-v.st[id].at) <= 0 {
+			continue
+		}
+		v.set(mf, int(id))
+	}
+}
+
+// set gives entity id the value of frame f in the view's table (written by snapshot
+// f.ID), keeping the table hash.
+func (v *ClientView) set(f *Frame, id int) {
+	if v.holds(id) {
+		v.sum -= HashEntity(ecs.NetID(id), &v.ents[id]) // its line is written next anyway
+	} else {
+		v.count++
+		v.held[id/64] |= 1 << (id % 64)
+	}
+	v.ents[id] = f.ents[id]
+	v.st[id].at = f.ID
+	v.sum += f.hash[id]
 }
 
 // unsend forgets the sent snapshot in slot, which will never be a baseline: it was lost, or it
@@ -153,12 +230,12 @@ func (v *ClientView) Ack(ring *FrameRing, a Ack) {
 // 1,196 snapshots without this, 472 with it: TestNewClientLearnsWorld).
 func (v *ClientView) unsend(slot int) {
 	s, sid := &v.sent[slot], v.sentID[slot]
+	v.wasted += len(s.ids)
 	for j, id := range s.ids {
 		if int(id) < len(v.st) && v.st[id].since == sid {
 			v.st[id].since = sid - uint32(s.wait[j])
 		}
 	}
-	v.sentID[slot] = 0
 }
 
 // extend returns s lengthened to n elements (if shorter), keeping its content and
@@ -317,6 +394,23 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	if v.base != 0 && cur.ID-v.base >= KeepTables {
 		v.Reset() // the client may have dropped the baseline table: start over
 	}
+	// The slot of this snapshot: its snapshot of KeepTables ids ago is out of the
+	// client's reach now.
+	slot := int(cur.ID % KeepTables)
+	switch {
+	case v.merged&(1<<slot) != 0:
+		// A merged snapshot leaves the client's reach before any snapshot naming it
+		// became the baseline (acks stopped): the view's table holds values the
+		// client's next tables will not. Start over.
+		v.Reset()
+	case v.sentID[slot] != 0:
+		v.unsend(slot) // never acked in KeepTables snapshots: lost
+		v.sentID[slot] = 0
+	}
+	var mergeBits uint32
+	for x := v.merged; x != 0; x &= x - 1 {
+		mergeBits |= 1 << (cur.ID - 1 - v.sentID[bits.TrailingZeros32(x)]) // < 31: slot reuse resets
+	}
 	// Token bucket: refill, cap to one packet.
 	v.credit = min(v.credit+v.BytesPerSnapshot, MaxPacket)
 	budget := max(v.credit, 128) - SnapshotHeaderSize // self and a few always fit
@@ -450,7 +544,7 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 		tries++
 		e.build(cur, v, k, nrem, selfChanged)
 		e.raw = e.p.append(e.raw[:0])
-		dst = AppendSnapshotHeader(dst[:start], &SnapshotHeader{ID: cur.ID, Base: v.base, Tick: cur.Tick, Size: uint32(len(e.raw))})
+		dst = AppendSnapshotHeader(dst[:start], &SnapshotHeader{ID: cur.ID, Base: v.base, Merge: mergeBits, Tick: cur.Tick, Size: uint32(len(e.raw))})
 		kind := b2i(e.p.news >= richPayload || len(e.p.rem) >= richPayload)
 		if sampled != kind {
 			e.sample[kind]++
@@ -508,12 +602,8 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	}
 
 	// Record the snapshot and the hash of the table it leaves the client with.
-	slot := int(cur.ID % KeepTables)
-	if v.sentID[slot] != 0 {
-		v.unsend(slot) // never acked in KeepTables snapshots: lost
-	}
 	s := &v.sent[slot]
-	v.sentID[slot], v.sentBase[slot] = cur.ID, v.base
+	v.sentID[slot], v.sentBase[slot], v.sentMerge[slot] = cur.ID, v.base, mergeBits
 	if cap(s.ids) < len(e.p.ids) {
 		s.ids = make([]uint16, 0, max(len(e.p.ids)*2, 64)) // grows rarely, by doubling
 		s.wait = make([]uint16, 0, cap(s.ids))
@@ -530,12 +620,11 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 		if e.p.masks[i]&FlagNew != 0 {
 			count++
 		} else {
-			sum -= HashEntity(ecs.NetID(id), &v.ents[id])
+			sum -= HashEntity(ecs.NetID(id), &v.ents[id]) // in the cache: build read it
 		}
 		sum += cur.hash[id]
 	}
-	s.sum, s.count = sum, count
-	putUint64(dst[start+17:], tableHash(sum, count))
+	putUint64(dst[start+snapshotHashOffset:], tableHash(sum, count))
 
 	e.Stats = EncodeStats{Changed: len(e.cands) + b2i(selfChanged), Examined: examined, Records: len(e.p.ids),
 		Removals: len(e.p.rem), Raw: len(e.raw), Size: size, Tries: tries, Zstd: compressed}
@@ -586,6 +675,9 @@ func (e *Encoder) consider(cur *Frame, v *ClientView, id int, selfCell uint32, s
 
 var zeroEntity Entity // the baseline of a new entity; never written
 
+// snapshotHashOffset is where the state hash sits in a snapshot message.
+const snapshotHashOffset = 1 + 4 + 4 + 4 + 8
+
 // setBits sets bits [lo, hi) of bitmap b.
 func setBits(b []uint64, lo, hi int) {
 	for lo < hi {
@@ -612,8 +704,9 @@ func putUint64(b []byte, v uint64) {
 
 // build fills e.p with self (if changed), the first nrem removals and the first k
 // entities by priority, in NetID order. A candidate whose value turns out to equal the
-// baseline's (it changed and changed back) is not written; its baseline value is then
-// known to be current.
+// baseline's (it changed and changed back) is written with no group: once adopted its
+// value is known current, and the client's record of which snapshot wrote each value
+// stays the view's (merging compares them).
 func (e *Encoder) build(cur *Frame, v *ClientView, k, nrem int, self bool) {
 	p := &e.p
 	p.reset()
@@ -637,12 +730,10 @@ func (e *Encoder) build(cur *Frame, v *ClientView, k, nrem int, self bool) {
 			c := &cur.ents[id]
 			if v.holds(id) {
 				b := &v.ents[id]
-				m := diffMask(b, c)
-				if m == 0 {
-					v.st[id].at = cur.ID
-					continue
-				}
-				p.add(uint16(id), m, b, c)
+				// A record with no group when the value changed back: once adopted,
+				// the view knows it current (the client's table records which snapshot
+				// wrote each value, and merging relies on the two agreeing).
+				p.add(uint16(id), diffMask(b, c), b, c)
 			} else {
 				p.add(uint16(id), diffMask(&zeroEntity, c)|FlagNew, &zeroEntity, c)
 			}

@@ -95,24 +95,35 @@ func FuzzSnapshotPayload(f *testing.F) {
 // FuzzDecodeSnapshot feeds whole snapshot messages to a decoder that holds real
 // baselines: it must never panic, and whatever it accepts hashes to the header's value.
 func FuzzDecodeSnapshot(f *testing.F) {
+	// A stream whose acks arrive a snapshot late, so that its later snapshots merge
+	// earlier ones: the fuzz decoder holds all but the last, and b may name any.
 	sm := newSim(f, 100, 12)
 	s := newSession(f, sm.ids[0])
 	var msgs [][]byte
-	for i := range 4 {
+	var ack Ack
+	merged := false
+	for i := range 6 {
 		sm.step(1)
 		fr, msg := s.send(sm.w)
-		if i == 0 { // later snapshots are deltas on this one
-			if _, err := s.deliver(fr, msg); err != nil {
-				f.Fatal(err)
-			}
-			s.view.Ack(s.ring, s.dec.Ack())
+		if _, err := s.deliver(fr, msg); err != nil {
+			f.Fatal(err)
 		}
+		if i > 0 {
+			s.view.Ack(s.ring, ack)
+		}
+		ack = s.dec.Ack()
+		h, _, _ := ParseSnapshotHeader(msg)
+		merged = merged || h.Merge != 0
 		msgs = append(msgs, msg)
 		f.Add(msg)
 	}
+	if !merged {
+		f.Fatal("no seed merges a snapshot")
+	}
+	held := msgs[:len(msgs)-1]
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d := NewDecoder()
-		for _, m := range msgs[:1] { // baseline 1 is held
+		for _, m := range held {
 			if _, err := d.Apply(m); err != nil {
 				t.Fatal(err)
 			}

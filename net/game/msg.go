@@ -41,7 +41,7 @@ func (t MsgType) String() string {
 }
 
 // ProtocolVersion is the version a client announces in [HelloMsg].
-const ProtocolVersion = 1
+const ProtocolVersion = 2
 
 // PeekType returns the type of message b without parsing the rest.
 func PeekType(b []byte) (MsgType, error) {

@@ -15,7 +15,7 @@ const (
 	// behind the newest snapshot a baseline may be.
 	KeepTables = 32
 	// SnapshotHeaderSize is the size of the fixed header before the zstd frame.
-	SnapshotHeaderSize = 1 + 4 + 4 + 8 + 8 + 4
+	SnapshotHeaderSize = 1 + 4 + 4 + 4 + 8 + 8 + 4
 )
 
 // Field groups: bit i of a record's mask says group i is present (see doc.go).
@@ -245,9 +245,12 @@ func bitIndex(g uint8) int {
 type SnapshotHeader struct {
 	ID   uint32 // snapshot id (never 0)
 	Base uint32 // id of the baseline table the delta applies to; 0 = full (empty baseline)
-	Tick uint64 // server tick the snapshot shows
-	Hash uint64 // table hash of the client's table after applying (see Table.Hash)
-	Size uint32 // uncompressed payload size
+	// Merge: bit i set = the records of snapshot ID−1−i are merged into the baseline
+	// before the delta applies (i < 31; see doc.go).
+	Merge uint32
+	Tick  uint64 // server tick the snapshot shows
+	Hash  uint64 // table hash of the client's table after applying (see Table.Hash)
+	Size  uint32 // uncompressed payload size
 }
 
 // AppendSnapshotHeader appends the header h (with the type byte) to b; the zstd frame of
@@ -256,6 +259,7 @@ func AppendSnapshotHeader(b []byte, h *SnapshotHeader) []byte {
 	b = append(b, byte(TypeSnapshot))
 	b = binary.LittleEndian.AppendUint32(b, h.ID)
 	b = binary.LittleEndian.AppendUint32(b, h.Base)
+	b = binary.LittleEndian.AppendUint32(b, h.Merge)
 	b = binary.LittleEndian.AppendUint64(b, h.Tick)
 	b = binary.LittleEndian.AppendUint64(b, h.Hash)
 	return binary.LittleEndian.AppendUint32(b, h.Size)
@@ -277,12 +281,16 @@ func ParseSnapshotHeader(b []byte) (SnapshotHeader, []byte, error) {
 	}
 	h.ID = binary.LittleEndian.Uint32(b[1:])
 	h.Base = binary.LittleEndian.Uint32(b[5:])
-	h.Tick = binary.LittleEndian.Uint64(b[9:])
-	h.Hash = binary.LittleEndian.Uint64(b[17:])
-	h.Size = binary.LittleEndian.Uint32(b[25:])
+	h.Merge = binary.LittleEndian.Uint32(b[9:])
+	h.Tick = binary.LittleEndian.Uint64(b[13:])
+	h.Hash = binary.LittleEndian.Uint64(b[21:])
+	h.Size = binary.LittleEndian.Uint32(b[29:])
 	if h.ID == 0 || (h.Base != 0 && h.ID-h.Base-1 >= KeepTables-1) {
 		// h.ID-h.Base in [1, KeepTables-1], modulo 2^32
 		return h, nil, ErrRange
+	}
+	if h.Merge>>(KeepTables-1) != 0 {
+		return h, nil, ErrRange // ID−KeepTables: the client cannot hold it
 	}
 	if h.Size > MaxPayload {
 		return h, nil, ErrTooLarge

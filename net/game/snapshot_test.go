@@ -337,11 +337,11 @@ func TestApplyErrors(t *testing.T) {
 		err  error
 		msg  []byte
 	}{
-		{"hash", ErrHashMismatch, mod(full, func(b []byte) { b[17] ^= 1 })},
+		{"hash", ErrHashMismatch, mod(full, func(b []byte) { b[21] ^= 1 })},
 		{"checksum", ErrCompressed, mod(full, func(b []byte) { b[len(b)-1] ^= 1 })},
 		{"truncated frame", ErrCompressed, full[:len(full)-5]},
-		{"size larger than content", ErrCompressed, mod(full, func(b []byte) { b[25]++ })},
-		{"size smaller than content", ErrTooLarge, mod(full, func(b []byte) { b[25]-- })},
+		{"size larger than content", ErrCompressed, mod(full, func(b []byte) { b[29]++ })},
+		{"size smaller than content", ErrTooLarge, mod(full, func(b []byte) { b[29]-- })},
 		{"not zstd", ErrCompressed, append(bytes.Clone(full[:SnapshotHeaderSize]), "hello"...)},
 		{"zstd bomb", ErrTooLarge, bomb(t)},
 	}

@@ -15,14 +15,37 @@ import (
 // flatTable is the reference model of a decoded table: a full copy per snapshot, with
 // one slot per NetID, as the decoder kept before it shared pages.
 type flatTable struct {
-	ents  []Entity
-	live  []bool
-	seen  []uint32
-	count int
+	id      uint32
+	ents    []Entity
+	live    []bool
+	seen    []uint32
+	count   int
+	written []uint16 // the ids of the snapshot's own records
 }
 
 func (f *flatTable) clone() *flatTable {
 	return &flatTable{ents: slices.Clone(f.ents), live: slices.Clone(f.live), seen: slices.Clone(f.seen), count: f.count}
+}
+
+func (f *flatTable) grow(id uint16) {
+	for len(f.live) <= int(id) {
+		f.ents, f.live, f.seen = append(f.ents, Entity{}), append(f.live, false), append(f.seen, 0)
+	}
+}
+
+// merge takes the values of m's own records that f does not hold or holds older, as
+// doc.go specifies.
+func (f *flatTable) merge(m *flatTable) {
+	for _, id := range m.written {
+		if f.has(id) && int32(m.id-f.seen[id]) <= 0 {
+			continue
+		}
+		f.grow(id)
+		if !f.live[id] {
+			f.count++
+		}
+		f.ents[id], f.live[id], f.seen[id] = m.ents[id], true, m.seen[id]
+	}
 }
 
 func (f *flatTable) has(id uint16) bool { return int(id) < len(f.live) && f.live[id] }
@@ -42,9 +65,7 @@ func (f *flatTable) apply(p *payload, snap uint32) error {
 		if f.has(id) == (m&FlagNew != 0) {
 			return ErrCorrupt
 		}
-		for len(f.live) <= int(id) {
-			f.ents, f.live, f.seen = append(f.ents, Entity{}), append(f.live, false), append(f.seen, 0)
-		}
+		f.grow(id)
 		if m&FlagNew != 0 {
 			f.ents[id] = Entity{}
 			f.count++
@@ -57,6 +78,7 @@ func (f *flatTable) apply(p *payload, snap uint32) error {
 		}
 		f.live[id], f.seen[id] = true, snap
 	}
+	f.id, f.written = snap, slices.Clone(p.ids)
 	return nil
 }
 
@@ -107,6 +129,15 @@ func (r *refDecoder) decode(msg []byte) (SnapshotHeader, *flatTable, error) {
 			return h, nil, ErrBaselineMissing
 		}
 		f = b.clone()
+	}
+	for i := 30; i >= 0; i-- { // the oldest first
+		if h.Merge&(1<<i) != 0 {
+			m := r.tables[h.ID-1-uint32(i)]
+			if m == nil {
+				return h, nil, ErrBaselineMissing
+			}
+			f.merge(m)
+		}
 	}
 	if err := f.apply(&r.p, h.ID); err != nil {
 		return h, nil, err
@@ -256,6 +287,13 @@ func (c *cowHarness) apply(msg []byte, want error, checkHeld bool) *Table {
 			want := c.pub[h.Base].MaxNetID()
 			for _, id := range c.ref.p.ids {
 				want = max(want, ecs.NetID(id)+1)
+			}
+			for i := range 31 { // and the merged records'
+				if h.Merge&(1<<i) != 0 {
+					for _, id := range c.ref.tables[h.ID-1-uint32(i)].written {
+						want = max(want, ecs.NetID(id)+1)
+					}
+				}
 			}
 			if tbl.MaxNetID() != want {
 				c.tb.Fatalf("snapshot %d: MaxNetID %d, want %d", h.ID, tbl.MaxNetID(), want)

@@ -130,13 +130,18 @@ func TestDecoderMatchesGo(t *testing.T) {
 	ring, enc, view, dec := game.NewFrameRing(0), game.NewEncoder(), game.NewClientView(1), game.NewDecoder()
 	var msgs [][]byte
 	var want, wantAck []string
+	merges := 0 // snapshots delivered that merge others
 	deliver := func(msg []byte) {
+		if h, _, err := game.ParseSnapshotHeader(msg); err == nil && h.Merge != 0 {
+			merges++
+		}
 		msgs = append(msgs, msg)
 		want = append(want, goLine(dec, msg))
 		a := dec.Ack()
 		wantAck = append(wantAck, fmt.Sprintf("%d %d", a.Newest, a.Bits))
 	}
 	var held []byte
+	var lagged []game.Ack
 	var old [][]byte
 	for i := range 160 {
 		var cmds []ecs.Command
@@ -171,7 +176,14 @@ func TestDecoderMatchesGo(t *testing.T) {
 		default:
 			deliver(msg)
 		}
-		if i%5 != 2 { // some acks are lost too
+		switch {
+		case i >= 110 && i < 150: // acks two snapshots late: snapshots merge others
+			lagged = append(lagged, dec.Ack())
+			if len(lagged) > 2 {
+				view.Ack(ring, lagged[0])
+				lagged = lagged[1:]
+			}
+		case i%5 != 2: // some acks are lost too
 			view.Ack(ring, dec.Ack())
 		}
 	}
@@ -187,9 +199,11 @@ func TestDecoderMatchesGo(t *testing.T) {
 	deliver(last[:20])                                                                 // short
 	deliver(damaged(func(b []byte) { copy(b[5:9], b[1:5]) }))                          // base = id: range
 	deliver(damaged(func(b []byte) { b[1]++; b[len(b)-3] ^= 0xff }))                   // new id, broken zstd frame
-	deliver(damaged(func(b []byte) { b[1] += 2; b[25]++ }))                            // new id, size past the frame
-	deliver(damaged(func(b []byte) { b[1] += 3; b[17] ^= 1 }))                         // new id, wrong hash
-	deliver(damaged(func(b []byte) { b[1] += 4; copy(b[25:29], []byte{1, 0, 1, 0}) })) // too large
+	deliver(damaged(func(b []byte) { b[1] += 2; b[29]++ }))                            // new id, size past the frame
+	deliver(damaged(func(b []byte) { b[1] += 3; b[21] ^= 1 }))                         // new id, wrong hash
+	deliver(damaged(func(b []byte) { b[1] += 4; copy(b[29:33], []byte{1, 0, 1, 0}) })) // too large
+	deliver(damaged(func(b []byte) { b[1] += 5; b[12] |= 0x80 }))                      // merge bit 31: range
+	deliver(damaged(func(b []byte) { b[1] += 6; b[9] |= 0x1e }))                       // merges snapshots not held: baseline
 
 	// hash_entity on extreme values, against game.HashEntity.
 	rng := mrand.New(mrand.NewPCG(1, 2))
@@ -276,7 +290,10 @@ func TestDecoderMatchesGo(t *testing.T) {
 			kinds["delta"]++
 		}
 	}
-	t.Logf("%d messages: %v", len(msgs), kinds)
+	t.Logf("%d messages: %v, %d merging others", len(msgs), kinds, merges)
+	if merges < 20 {
+		t.Errorf("only %d snapshots merge others", merges)
+	}
 	for _, k := range []string{"full", "delta", "baseline", "duplicate", "stale", "short", "range", "zstd", "too_large", "mismatch"} {
 		if kinds[k] == 0 {
 			t.Errorf("the schedule has no %q case", k)
