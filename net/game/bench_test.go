@@ -121,8 +121,9 @@ func BenchmarkVerifyToken(b *testing.B) {
 // stepping, capturing and encoding happen outside the timer. B/decoder is the heap the
 // decoders hold at the end.
 func BenchmarkApplyStream(b *testing.B) {
-	for _, k := range []int{1, 64} {
-		b.Run(fmt.Sprintf("decoders=%d", k), func(b *testing.B) {
+	for _, c := range []struct{ k, lag int }{{1, 0}, {64, 0}, {64, 4}} {
+		k := c.k
+		b.Run(fmt.Sprintf("decoders=%d/acklag=%d", k, c.lag), func(b *testing.B) {
 			const n, batch = 4000, 16
 			sm := newSim(b, n, 23)
 			s := newSession(b, sm.ids[0])
@@ -132,7 +133,9 @@ func BenchmarkApplyStream(b *testing.B) {
 			}
 			msgs := make([][]byte, batch)
 			// record fills msgs with the next snapshots, applied by the session's
-			// decoder, whose acks the server gets.
+			// decoder, whose acks the server gets lag snapshots later (then snapshots
+			// merge others).
+			var acks []Ack
 			record := func() {
 				for i := range msgs {
 					sm.step(1)
@@ -140,7 +143,10 @@ func BenchmarkApplyStream(b *testing.B) {
 					if _, err := s.dec.Apply(msgs[i]); err != nil {
 						b.Fatal(err)
 					}
-					s.view.Ack(s.ring, s.dec.Ack())
+					if acks = append(acks, s.dec.Ack()); len(acks) > c.lag {
+						s.view.Ack(s.ring, acks[0])
+						acks = acks[1:]
+					}
 				}
 			}
 			apply := func() {

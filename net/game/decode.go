@@ -3,6 +3,7 @@ package game
 import (
 	"errors"
 	"math/bits"
+	"slices"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -51,10 +52,10 @@ type page struct {
 const (
 	// chunkPages is how many pages a decoder allocates at a time.
 	chunkPages = 256
-	// maxChunks bounds the chunks of a decoder: its KeepTables tables and the one it
-	// builds each reference at most one page per pageSize NetIDs up to MaxWireID, and
-	// the pool grows only when all its pages are referenced.
-	maxChunks = ((KeepTables+1)*(MaxWireID/pageSize+1))/chunkPages + 1
+	// maxChunks bounds the chunks of a decoder: its KeepTables tables, the one it
+	// builds and its merged baseline each reference at most one page per pageSize
+	// NetIDs up to MaxWireID, and the pool grows only when all its pages are referenced.
+	maxChunks = ((KeepTables+2)*(MaxWireID/pageSize+1))/chunkPages + 1
 )
 
 // pagePool holds the pages of the tables of one decoder, by handle, with the number of
@@ -254,6 +255,14 @@ type Decoder struct {
 	z      *zstd.Decoder
 	tables [KeepTables]*Table
 	spare  *Table // the table evicted last, rebuilt (its pages released) by the next Apply
+	// merged is the last baseline with merges built: table mergedBase with the
+	// snapshots mergedIDs merged. With acks late, consecutive snapshots name the same
+	// baseline and the same merged snapshots (plus newer ones): they start from it and
+	// merge only what it lacks (merges commute: the newest value wins).
+	merged     *Table
+	mergedOK   bool // merged is built
+	mergedBase uint32
+	mergedIDs  []uint32
 	newest uint32
 	raw    []byte
 	p      payload
@@ -274,7 +283,7 @@ func NewDecoder() *Decoder {
 		panic(err) // fixed options
 	}
 	pool := new(pagePool)
-	d := &Decoder{z: z, spare: &Table{pool: pool}, raw: make([]byte, MaxPayload), pool: pool}
+	d := &Decoder{z: z, spare: &Table{pool: pool}, merged: &Table{pool: pool}, raw: make([]byte, MaxPayload), pool: pool}
 	for i := range d.tables {
 		d.tables[i] = &Table{pool: pool}
 	}
@@ -292,6 +301,40 @@ func (d *Decoder) Table(id uint32) *Table {
 
 // Newest returns the table of the newest snapshot applied, or nil.
 func (d *Decoder) Newest() *Table { return d.Table(d.newest) }
+
+// mergeBaseline makes d.merged the baseline of h (base, nil for the empty table) with
+// the snapshots h names merged, reusing the last one built when it has the same
+// baseline and merges no snapshot h does not name. The tables merged are held.
+func (d *Decoder) mergeBaseline(base *Table, h *SnapshotHeader) {
+	var baseID uint32
+	if base != nil {
+		baseID = base.ID
+	}
+	reuse := d.mergedOK && d.mergedBase == baseID
+	for _, m := range d.mergedIDs {
+		if i := h.ID - 1 - m; i >= KeepTables-1 || h.Merge&(1<<i) == 0 {
+			reuse = false
+		}
+	}
+	if !reuse {
+		if base != nil {
+			d.merged.copyFrom(base)
+		} else {
+			d.merged.reset()
+		}
+		d.mergedOK, d.mergedBase, d.mergedIDs = true, baseID, d.mergedIDs[:0]
+	}
+	for x := h.Merge; x != 0; { // the oldest first
+		i := 31 - bits.LeadingZeros32(x)
+		x &^= 1 << i
+		m := h.ID - 1 - uint32(i)
+		if slices.Contains(d.mergedIDs, m) {
+			continue
+		}
+		d.merged.merge(d.Table(m))
+		d.mergedIDs = append(d.mergedIDs, m)
+	}
+}
 
 // Ack returns the ack to send: the newest snapshot held and which of the 32 before it
 // are held too.
@@ -354,15 +397,14 @@ func (d *Decoder) Apply(msg []byte) (*Table, error) {
 		return nil, err
 	}
 	t := d.spare
-	if base != nil {
+	switch {
+	case h.Merge != 0:
+		d.mergeBaseline(base, &h)
+		t.copyFrom(d.merged)
+	case base != nil:
 		t.copyFrom(base)
-	} else {
+	default:
 		t.reset()
-	}
-	for x := h.Merge; x != 0; { // the oldest first
-		i := 31 - bits.LeadingZeros32(x)
-		x &^= 1 << i
-		t.merge(d.Table(h.ID - 1 - uint32(i)))
 	}
 	err = t.apply(&d.p, h.ID)
 	if err == nil && tableHash(t.sum, t.count) != h.Hash {
