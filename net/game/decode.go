@@ -263,10 +263,10 @@ type Decoder struct {
 	mergedOK   bool // merged is built
 	mergedBase uint32
 	mergedIDs  []uint32
-	newest uint32
-	raw    []byte
-	p      payload
-	pool   *pagePool
+	newest     uint32
+	raw        []byte
+	p          payload
+	pool       *pagePool
 }
 
 // NewDecoder returns a decoder holding no tables. Its zstd decoder refuses frames that
