@@ -49,8 +49,9 @@ const SEND_INPUTS = 4 # inputs repeated in each Input message (redundancy)
 # Payload columns in wire order (see decode_into), by entity field index:
 #   group bit 0 pos: 0 X, 1 Y (u16 deltas mod 65536)   bit 1 head: 2 Head (u8)
 #   bit 2 vel: 3 VX, 4 VY (u8)   bit 3 anim: 5 Machine, 6 State, 7 Clip, 8 Speed
-#   bit 4 time: 9 TimeRef (u16 delta)   bit 5 fade: 10 PrevClip (u16), 11 Fade (u8)
-#   bit 6 team: 12 Team (u8)   bit 7: new entity (start from zero)
+#   (u16), 12 Team (u8)   bit 4 time: 9 TimeRef (u16 delta)   bit 5 fade:
+#   10 PrevClip (u16), 11 Fade (u8)   bit 6 pos8: 0 X, 1 Y (i8 deltas; never with
+#   bit 0)   bit 7: new entity (start from zero)
 const FLAG_NEW = 128
 const F_HASH = 13 # index of the cached entity hash in an entity array
 const F_SEEN = 14 # index of the id of the snapshot that wrote the entity's values
@@ -363,6 +364,8 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 	var g6 := 0
 	for i in range(nrec):
 		var m: int = p[moff + i]
+		if (m & 65) == 65: # pos and pos8
+			return false
 		g0 += m & 1
 		g1 += (m >> 1) & 1
 		g2 += (m >> 2) & 1
@@ -379,11 +382,13 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 	var o_state := o_mach + 2 * g3
 	var o_clip := o_state + 2 * g3
 	var o_speed := o_clip + 2 * g3
-	var o_time := o_speed + 2 * g3
+	var o_team := o_speed + 2 * g3
+	var o_time := o_team + g3
 	var o_prev := o_time + 2 * g4
 	var o_fade := o_prev + 2 * g5
-	var o_team := o_fade + g5
-	if o_team + g6 != n:
+	var o_x8 := o_fade + g5
+	var o_y8 := o_x8 + g6
+	if o_y8 + g6 != n:
 		return false
 	# Apply: removals, then records.
 	var ents: Dictionary = t.ents
@@ -426,11 +431,12 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 			e[3] = p[o_vx + k2]
 			e[4] = p[o_vy + k2]
 			k2 += 1
-		if m & 8: # anim: Machine, State, Clip, Speed
+		if m & 8: # anim: Machine, State, Clip, Speed, Team
 			e[5] = p[o_mach + k3] | (p[o_mach + g3 + k3] << 8)
 			e[6] = p[o_state + k3] | (p[o_state + g3 + k3] << 8)
 			e[7] = p[o_clip + k3] | (p[o_clip + g3 + k3] << 8)
 			e[8] = p[o_speed + k3] | (p[o_speed + g3 + k3] << 8)
+			e[12] = p[o_team + k3]
 			k3 += 1
 		if m & 16: # time: TimeRef delta mod 65536
 			e[9] = (e[9] + (p[o_time + k4] | (p[o_time + g4 + k4] << 8))) & 0xffff
@@ -439,8 +445,11 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 			e[10] = p[o_prev + k5] | (p[o_prev + g5 + k5] << 8)
 			e[11] = p[o_fade + k5]
 			k5 += 1
-		if m & 64: # team
-			e[12] = p[o_team + k6]
+		if m & 64: # pos8: X, Y as i8 deltas (a byte b is b - 256 when b >= 128)
+			var dx: int = p[o_x8 + k6]
+			var dy: int = p[o_y8 + k6]
+			e[0] = (e[0] + dx - (256 if dx >= 128 else 0)) & 0xffff
+			e[1] = (e[1] + dy - (256 if dy >= 128 else 0)) & 0xffff
 			k6 += 1
 		var h := hash_entity(id, e)
 		e[F_HASH] = h

@@ -94,10 +94,12 @@
 //	  bit 0 pos   u16-planes X delta, u16-planes Y delta   (value = baseline + delta mod 65536)
 //	  bit 1 head  u8 Head
 //	  bit 2 vel   u8 VX (i8), u8 VY (i8)
-//	  bit 3 anim  u16-planes Machine, State, Clip, Speed
+//	  bit 3 anim  u16-planes Machine, State, Clip, Speed, then u8 Team
 //	  bit 4 time  u16-planes TimeRef delta                 (mod 65536)
 //	  bit 5 fade  u16-planes PrevClip, u8 Fade
-//	  bit 6 team  u8 Team
+//	  bit 6 pos8  u8 X delta, u8 Y delta as i8                (never with bit 0: the encoder
+//	              uses it when both deltas fit; a third of the position records
+//	              with 2,100 walking entities, 8.8 instead of 9.7 bytes per record)
 //	  bit 7 new   the entity is not in the baseline: start from an all-zero entity
 //
 // Applying: copy the baseline table; merge the snapshots the merge bits name (see

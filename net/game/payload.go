@@ -23,10 +23,10 @@ const (
 	GroupPos  = 1 << 0 // X, Y as u16 deltas (mod 65536) from the baseline
 	GroupHead = 1 << 1 // Head
 	GroupVel  = 1 << 2 // VX, VY
-	GroupAnim = 1 << 3 // Machine, State, Clip, Speed
+	GroupAnim = 1 << 3 // Machine, State, Clip, Speed, Team
 	GroupTime = 1 << 4 // TimeRef as u16 delta (mod 65536) from the baseline
 	GroupFade = 1 << 5 // PrevClip, Fade
-	GroupTeam = 1 << 6 // Team
+	GroupPos8 = 1 << 6 // X, Y as i8 deltas from the baseline (never with GroupPos)
 	FlagNew   = 1 << 7 // entity not in the baseline: apply groups to a zero Entity
 )
 
@@ -48,19 +48,26 @@ var columns = [...]column{
 	{GroupAnim, 2, func(_, c *Entity) uint16 { return c.State }, func(e *Entity, v uint16) { e.State = v }},
 	{GroupAnim, 2, func(_, c *Entity) uint16 { return c.Clip }, func(e *Entity, v uint16) { e.Clip = v }},
 	{GroupAnim, 2, func(_, c *Entity) uint16 { return c.Speed }, func(e *Entity, v uint16) { e.Speed = v }},
+	{GroupAnim, 1, func(_, c *Entity) uint16 { return uint16(c.Team) }, func(e *Entity, v uint16) { e.Team = uint8(v) }},
 	{GroupTime, 2, func(b, c *Entity) uint16 { return c.TimeRef - b.TimeRef }, func(e *Entity, v uint16) { e.TimeRef += v }},
 	{GroupFade, 2, func(_, c *Entity) uint16 { return c.PrevClip }, func(e *Entity, v uint16) { e.PrevClip = v }},
 	{GroupFade, 1, func(_, c *Entity) uint16 { return uint16(c.Fade) }, func(e *Entity, v uint16) { e.Fade = uint8(v) }},
-	{GroupTeam, 1, func(_, c *Entity) uint16 { return uint16(c.Team) }, func(e *Entity, v uint16) { e.Team = uint8(v) }},
+	{GroupPos8, 1, func(b, c *Entity) uint16 { return uint16(uint8(c.X - b.X)) }, func(e *Entity, v uint16) { e.X += uint16(int8(v)) }},
+	{GroupPos8, 1, func(b, c *Entity) uint16 { return uint16(uint8(c.Y - b.Y)) }, func(e *Entity, v uint16) { e.Y += uint16(int8(v)) }},
 }
 
 const numColumns = len(columns)
 
-// diffMask returns the groups in which c differs from b.
+// diffMask returns the groups in which c differs from b; a position delta that fits
+// in a byte on both axes goes in GroupPos8.
 func diffMask(b, c *Entity) uint8 {
 	var m uint8
 	if b.X != c.X || b.Y != c.Y {
-		m |= GroupPos
+		if dx, dy := int16(c.X-b.X), int16(c.Y-b.Y); dx == int16(int8(dx)) && dy == int16(int8(dy)) {
+			m |= GroupPos8
+		} else {
+			m |= GroupPos
+		}
 	}
 	if b.Head != c.Head {
 		m |= GroupHead
@@ -68,7 +75,7 @@ func diffMask(b, c *Entity) uint8 {
 	if b.VX != c.VX || b.VY != c.VY {
 		m |= GroupVel
 	}
-	if b.Machine != c.Machine || b.State != c.State || b.Clip != c.Clip || b.Speed != c.Speed {
+	if b.Machine != c.Machine || b.State != c.State || b.Clip != c.Clip || b.Speed != c.Speed || b.Team != c.Team {
 		m |= GroupAnim
 	}
 	if b.TimeRef != c.TimeRef {
@@ -76,9 +83,6 @@ func diffMask(b, c *Entity) uint8 {
 	}
 	if b.PrevClip != c.PrevClip || b.Fade != c.Fade {
 		m |= GroupFade
-	}
-	if b.Team != c.Team {
-		m |= GroupTeam
 	}
 	return m
 }
@@ -204,6 +208,11 @@ func (p *payload) parse(b []byte) error {
 	}
 	p.masks = append(p.masks, b[off:off+nrec]...)
 	off += nrec
+	for _, m := range p.masks {
+		if m&GroupPos != 0 && m&GroupPos8 != 0 {
+			return ErrCorrupt
+		}
+	}
 	var groups [8]int
 	for _, m := range p.masks {
 		for g := range 8 {

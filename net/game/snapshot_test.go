@@ -434,3 +434,56 @@ func TestQuantize(t *testing.T) {
 		}
 	}
 }
+
+// TestPositionWidth: a position delta that fits a signed byte on both axes goes in
+// GroupPos8 (two bytes), a larger one in GroupPos (four), and both decode to the
+// frame's value.
+func TestPositionWidth(t *testing.T) {
+	sm := newSim(t, 3, 9)
+	sm.freeze()
+	s := newSession(t, sm.ids[0])
+	s.roundTrip(sm.w) // full
+	w := sm.w
+	move := func(id ecs.NetID, dx int32) {
+		e, _ := w.Entity(id)
+		ecs.Get[ecs.Position](w, e, w.C.Pos).X += dx
+	}
+	for _, tc := range []struct {
+		name string
+		dx   int32 // µm: a step of the 256 m arena is ≈ 3,906 µm
+		want uint8
+	}{
+		{"small step", 100 * 3906, GroupPos8},
+		{"small step back", -127 * 3906, GroupPos8},
+		{"large step", 200 * 3906, GroupPos},
+		{"large step back", -300 * 3906, GroupPos},
+	} {
+		move(sm.ids[1], tc.dx)
+		w.G.Tick++
+		f, _ := s.roundTrip(w) // deliver checks the decoded values against f
+		var got uint8
+		for i, id := range s.enc.p.ids {
+			if ecs.NetID(id) == sm.ids[1] {
+				got = s.enc.p.masks[i] & (GroupPos | GroupPos8)
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%s: position group %#x, want %#x (frame %d)", tc.name, got, tc.want, f.ID)
+		}
+	}
+}
+
+// TestPayloadBothPositionGroups: a record with both position groups is corrupt.
+func TestPayloadBothPositionGroups(t *testing.T) {
+	var p payload
+	p.add(5, GroupPos8, &Entity{}, &Entity{X: 3, Y: 4})
+	raw := p.append(nil)
+	if err := new(payload).parse(raw); err != nil {
+		t.Fatalf("valid payload: %v", err)
+	}
+	raw[4+2+0] |= GroupPos // the mask byte, after counts and the id planes
+	raw = append(raw, 0, 0, 0, 0)
+	if err := new(payload).parse(raw); err != ErrCorrupt {
+		t.Fatalf("both position groups: %v, want ErrCorrupt", err)
+	}
+}
