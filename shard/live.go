@@ -111,6 +111,9 @@ func StartLive(cfg LiveConfig) (*Live, error) {
 	}
 	cfg.SnapshotRate = min(cfg.SnapshotRate, w.G.Rate)
 	cfg.Server.SnapshotRate = cfg.SnapshotRate
+	if cfg.Server.ClipPeriods == nil {
+		cfg.Server.ClipPeriods = sim.Config().Lib.ClipPeriods()
+	}
 	var srv *server.Server
 	var err error
 	if cfg.Transport != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shardsim/shardsim/ecs"
 	"github.com/shardsim/shardsim/net/game"
+	"github.com/shardsim/shardsim/systems"
 )
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
@@ -26,7 +27,9 @@ type frames struct {
 const frameHistory = 1024
 
 func newFrames() *frames {
-	return &frames{ring: game.NewFrameRing(frameHistory), max: frameHistory - 64, byTick: map[uint64]*game.Frame{}}
+	ring := game.NewFrameRing(frameHistory)
+	ring.ClipPeriods = systems.DefaultConfig().Lib.ClipPeriods() // as the shard's server
+	return &frames{ring: ring, max: frameHistory - 64, byTick: map[uint64]*game.Frame{}}
 }
 
 // capture runs on the shard goroutine after each step.

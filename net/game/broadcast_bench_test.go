@@ -61,6 +61,7 @@ type broadcastSetup struct {
 func benchBroadcast(b *testing.B, n int, moving float64, k int, setup broadcastSetup) {
 	sm := newSim(b, n, 31)
 	ring := NewFrameRing(0)
+	ring.ClipPeriods = simClipPeriods
 	enc := NewEncoder()
 	views := make([]*ClientView, k)
 	lags := make([]uint32, k)

@@ -44,6 +44,10 @@ func (s *sim) turn(e arche.Entity) {
 	ecs.Get[ecs.Heading](w, e, w.C.Heading).Angle = uint16(a / (2 * math.Pi) * 65536)
 }
 
+// simClipPeriods are the periods of the test world's clips (10, 11, 12): step wraps
+// their time every 2 s.
+var simClipPeriods = []int32{10: 2_000_000, 11: 2_000_000, 12: 2_000_000}
+
 // step advances the world by one tick: the given fraction of the entities walk and
 // animate, the others stand still.
 func (s *sim) step(moving float64) {

@@ -38,6 +38,23 @@ type Entity struct {
 type Quantizer struct {
 	ArenaW, ArenaH int32  // arena, µm (> 0)
 	Rate           uint16 // ticks per second (> 0)
+	// ClipPeriods[c] is the time, in µs, after which the playback of clip c repeats
+	// (its length for a linear loop, twice that for ping-pong); 0, or c beyond the
+	// slice, for a clip that does not loop. TimeRef of a looping clip is taken modulo
+	// its period, so it stays constant across loops (see doc.go).
+	ClipPeriods []int32
+}
+
+// period returns the period of clip c in µs, or 0 when TimeRef is taken modulo
+// 65,536 ms (the clip does not loop, or its period is not shorter).
+func (q *Quantizer) period(c uint16) int64 {
+	if int(c) >= len(q.ClipPeriods) {
+		return 0
+	}
+	if p := int64(q.ClipPeriods[c]); p > 0 && p < timeMod {
+		return p
+	}
+	return 0
 }
 
 // timeMod is 65536 ms in µs: TimeRef arithmetic is modulo this.
@@ -51,11 +68,17 @@ func elapsed(tick uint64, tickUs int64, speed int64) int64 {
 	return int64(r / 1000)
 }
 
-// TimeAt returns the playback time in µs, modulo 65536 s, of a clip with reference
-// time ref (Entity.TimeRef) and speed (Entity.Speed) at the given tick, with ticks of
-// tickUs µs (1_000_000/rate, integer division). Clients reduce it modulo the clip length.
-func TimeAt(ref, speed uint16, tick uint64, tickUs int64) int64 {
-	return (int64(ref)*1000 + elapsed(tick, tickUs, int64(speed))) % timeMod
+// TimeAt returns the playback time in µs of a clip with reference time ref
+// (Entity.TimeRef) and speed (Entity.Speed) at the given tick, with ticks of tickUs µs
+// (1_000_000/rate, integer division): modulo period µs for a clip that repeats after
+// period (see Quantizer.ClipPeriods; the client knows its clips), else modulo 65,536 s
+// (clients reduce it to the clip's length).
+func TimeAt(ref, speed uint16, tick uint64, tickUs, period int64) int64 {
+	t := int64(ref)*1000 + elapsed(tick, tickUs, int64(speed))
+	if period > 0 && period < timeMod {
+		return t % period
+	}
+	return t % timeMod
 }
 
 // Entity returns the network view at the given tick of an entity with these components.
@@ -63,7 +86,11 @@ func TimeAt(ref, speed uint16, tick uint64, tickUs int64) int64 {
 func (q Quantizer) Entity(tick uint64, pos ecs.Position, vel ecs.Velocity, head ecs.Heading, anim *ecs.Anim, team uint8) Entity {
 	speed := uint16(max(0, min(anim.Speed, 65535)))
 	tickUs := int64(ecs.MicrosPerSecond / int64(max(q.Rate, 1)))
-	ref := (int64(anim.Time)%timeMod - elapsed(tick, tickUs, int64(speed)) + 2*timeMod) % timeMod
+	el := elapsed(tick, tickUs, int64(speed))
+	ref := (int64(anim.Time)%timeMod - el + 2*timeMod) % timeMod
+	if p := q.period(anim.Clip); p > 0 {
+		ref = ((int64(anim.Time)-el)%p + p) % p // constant while the clip loops at one speed
+	}
 	e := Entity{
 		X:       quantPos(pos.X, q.ArenaW),
 		Y:       quantPos(pos.Y, q.ArenaH),
@@ -176,6 +203,10 @@ func (f *Frame) has(id int) bool { return id < len(f.live) && f.live[id] }
 // flight. It is not safe for concurrent use; in particular Capture must not run while
 // encoders read frames of the ring (capture, then fan out the encoding, then wait).
 type FrameRing struct {
+	// ClipPeriods, set before the first Capture, gives the frames' quantizers the
+	// periods of looping clips (Quantizer.ClipPeriods).
+	ClipPeriods []int32
+
 	frames []*Frame
 	next   uint32
 }
@@ -232,7 +263,7 @@ func (r *FrameRing) Capture(w *ecs.World) *Frame {
 	f := *slot
 	n := min(int(w.MaxNetID()), MaxWireID+1)
 	f.ID, f.Tick = id, w.G.Tick
-	f.Quantizer = Quantizer{ArenaW: w.G.ArenaW, ArenaH: w.G.ArenaH, Rate: w.G.Rate}
+	f.Quantizer = Quantizer{ArenaW: w.G.ArenaW, ArenaH: w.G.ArenaH, Rate: w.G.Rate, ClipPeriods: r.ClipPeriods}
 	f.Skipped, f.count, f.sum = 0, 0, 0
 	f.ents = grow(f.ents, n)
 	f.live = grow(f.live, n)

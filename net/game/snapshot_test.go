@@ -427,10 +427,31 @@ func TestQuantize(t *testing.T) {
 				t.Fatalf("speed %d: TimeRef changed at tick %d", speed, tick)
 			}
 			ref = e.TimeRef
-			if got := TimeAt(e.TimeRef, e.Speed, tick, tickUs); got/1000 < int64(a.Time)/1000-1 || got/1000 > int64(a.Time)/1000+1 {
+			if got := TimeAt(e.TimeRef, e.Speed, tick, tickUs, 0); got/1000 < int64(a.Time)/1000-1 || got/1000 > int64(a.Time)/1000+1 {
 				t.Fatalf("speed %d tick %d: TimeAt = %d µs, anim time %d µs", speed, tick, got, a.Time)
 			}
 			a.Time += int32(tickUs * int64(speed) / 1000)
+		}
+	}
+	// A looping clip's TimeRef is taken modulo its period: constant across loops, and
+	// TimeAt with the period gives back the time within the loop.
+	const period = 700_000 // µs
+	ql := q
+	ql.ClipPeriods = []int32{3: period}
+	for _, speed := range []int32{1000, 1500} {
+		a := ecs.Anim{Clip: 3, Speed: speed, Time: 654_321}
+		var ref uint16
+		for tick := uint64(2_000_000); tick < 2_000_200; tick++ { // 6.7 s: several loops
+			e := ql.Entity(tick, ecs.Position{}, ecs.Velocity{}, ecs.Heading{}, &a, 0)
+			if tick > 2_000_000 && e.TimeRef != ref && speed == 1000 {
+				t.Fatalf("looping, speed %d: TimeRef changed at tick %d (%d → %d)", speed, tick, ref, e.TimeRef)
+			}
+			ref = e.TimeRef
+			got := TimeAt(e.TimeRef, e.Speed, tick, tickUs, period)
+			if d := (got - int64(a.Time) + period) % period; d > 1000 && d < period-1000 {
+				t.Fatalf("looping, speed %d tick %d: TimeAt = %d µs, anim time %d µs", speed, tick, got, a.Time)
+			}
+			a.Time = int32((int64(a.Time) + tickUs*int64(speed)/1000) % period)
 		}
 	}
 }

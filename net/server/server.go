@@ -30,6 +30,10 @@ type Config struct {
 	// first; [Server.SetShadows] replaces them while the server runs.
 	Shadows      []string
 	SnapshotRate uint16 // announced in Welcome
+	// ClipPeriods are the periods of the looping animations by id, in µs (see
+	// game.Quantizer.ClipPeriods and anim.Library.ClipPeriods): snapshots keep a
+	// looping animation's time reference constant across loops. The shard sets them.
+	ClipPeriods []int32
 	// BytesPerSnapshot is each client's snapshot message budget (0: DownlinkBitsPerSec
 	// over SnapshotRate, less the ENet and Godot framing of a snapshot; with no
 	// SnapshotRate, game.DefaultBytesPerSnapshot).
@@ -303,6 +307,7 @@ func New(tr enet.Transport, cfg Config) (*Server, error) {
 		byClient: map[uint64]*client{}, orphans: map[uint64]orphan{},
 		ring: game.NewFrameRing(0),
 	}
+	s.ring.ClipPeriods = cfg.ClipPeriods
 	nw := cfg.EncodeWorkers
 	if nw <= 0 {
 		nw = runtime.GOMAXPROCS(0)

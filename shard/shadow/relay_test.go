@@ -68,6 +68,7 @@ func (c *relayCheck) onSnapshot(t *game.Table, h game.SnapshotHeader) {
 func startRelayRun(t *testing.T, maxLocal int, relay bool) *relayRun {
 	t.Helper()
 	r := &relayRun{ring: game.NewFrameRing(1024), frames: map[uint64]*game.Frame{}, inputs: map[ecs.NetID]ecs.Input{}}
+	r.ring.ClipPeriods = systems.DefaultConfig().Lib.ClipPeriods() // as the shard's server
 	cfg := shard.LiveConfig{
 		Addr:     "127.0.0.1:0",
 		World:    ecs.Config{Seed: 21, Rate: rate},

@@ -299,6 +299,11 @@ func NewShadow(opt ShadowOptions) (*Shadow, error) {
 		if rc.SnapshotRate = opt.SnapshotRate; rc.SnapshotRate == 0 {
 			rc.SnapshotRate = 20
 		}
+		if rc.ClipPeriods == nil {
+			// The relay serves clients before the primary's systems config arrives:
+			// the default library's clips (a shard's, unless configured otherwise).
+			rc.ClipPeriods = systems.DefaultConfig().Lib.ClipPeriods()
+		}
 		if s.rsrv, err = server.New(clientConn, rc); err != nil {
 			host.Close()
 			clientConn.Close()

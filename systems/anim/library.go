@@ -185,3 +185,23 @@ func timeInRange(c *Animation, t int32) bool {
 		return t >= 0 && t <= c.Length
 	}
 }
+
+// ClipPeriods returns, by animation id, the time in µs after which each animation's
+// playback repeats: its Length for LoopLinear, twice that for LoopPingPong, and 0 for
+// LoopNone (or a period beyond int32). Snapshots use it to keep an animation's time
+// reference constant across loops (net/game Quantizer.ClipPeriods).
+func (l *Library) ClipPeriods() []int32 {
+	p := make([]int32, len(l.Animations))
+	for i := range l.Animations {
+		a := &l.Animations[i]
+		switch n := int64(a.Length); a.Loop {
+		case LoopLinear:
+			p[i] = int32(n)
+		case LoopPingPong:
+			if 2*n <= math.MaxInt32 {
+				p[i] = int32(2 * n)
+			}
+		}
+	}
+	return p
+}

@@ -3,6 +3,7 @@ package anim
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -179,5 +180,18 @@ func TestCheckAnim(t *testing.T) {
 	done := ecs.Anim{Machine: MachinePlayer, State: StateBrake, Clip: AnimBrake, Speed: 1000, Time: 400_000}
 	if err := lib.CheckAnim(&done); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestClipPeriods(t *testing.T) {
+	l := &Library{Animations: []Animation{
+		{Name: "loop", Length: 600_000, Loop: LoopLinear},
+		{Name: "pingpong", Length: 1_000_000, Loop: LoopPingPong},
+		{Name: "once", Length: 2_000_000, Loop: LoopNone},
+		{Name: "long pingpong", Length: MaxLength, Loop: LoopPingPong}, // 2·Length overflows int32
+	}}
+	want := []int32{600_000, 2_000_000, 0, 0}
+	if got := l.ClipPeriods(); !slices.Equal(got, want) {
+		t.Fatalf("ClipPeriods = %v, want %v", got, want)
 	}
 }
