@@ -192,6 +192,11 @@ func TestLive(t *testing.T) {
 	if st := live.Stats(); st.Server.Clients != liveClients || st.Server.Admitted != liveClients {
 		t.Errorf("server: %d clients, %d admitted, want %d", st.Server.Clients, st.Server.Admitted, liveClients)
 	}
+	// The record counters: every snapshot of a new client carries records, each at
+	// least an id and a mask (2 bytes) and at most a whole packet.
+	if st := live.Stats().Server; st.Records == 0 || st.RecordBytes < 2*st.Records/3 || st.RecordBytes > st.SnapshotSize {
+		t.Errorf("server: %d records in %d bytes (snapshots: %d bytes)", st.Records, st.RecordBytes, st.SnapshotSize)
+	}
 
 	// Half of the clients leave: their entities go.
 	for _, c := range clients[:liveClients/2] {

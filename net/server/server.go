@@ -139,6 +139,10 @@ type Stats struct {
 	InputMsgs    int64
 	Snapshots    int64 // snapshot messages sent
 	SnapshotSize int64 // bytes of snapshot messages sent
+	// Records are the entity records the snapshots carried, RecordBytes their
+	// payloads' bytes after delta and compression (the zstd frames, without the
+	// fixed header): RecordBytes/Records is the bytes per changed entity.
+	Records, RecordBytes int64
 	Dropped      [numDropReasons]int64
 	// Art: uploads begun, resumed (begun with bytes kept from before), stored, swept
 	// (abandoned) and refused (UploadError sent); upload bytes received; fetches asked,
@@ -827,7 +831,9 @@ func (s *Server) Broadcast(w *ecs.World) *game.Frame {
 	for _, wk := range s.workers {
 		s.st.Snapshots += wk.snapshots
 		s.st.SnapshotSize += wk.bytes
-		wk.snapshots, wk.bytes = 0, 0
+		s.st.Records += wk.records
+		s.st.RecordBytes += wk.recordBytes
+		wk.snapshots, wk.bytes, wk.records, wk.recordBytes = 0, 0, 0, 0
 	}
 	clear(s.fanout)
 	s.publish()
@@ -849,7 +855,7 @@ type encodeWorker struct {
 	buf   []byte
 	jobs  chan encodeJob // nil for workers[0]
 
-	snapshots, bytes int64 // since the last Broadcast
+	snapshots, bytes, records, recordBytes int64 // since the last Broadcast
 }
 
 type encodeJob struct {
@@ -873,6 +879,10 @@ func (wk *encodeWorker) encode(f *game.Frame, clients []*client) {
 		}
 		wk.snapshots++
 		wk.bytes += int64(len(wk.out))
+		if st := &wk.enc.Stats; st.Records > 0 {
+			wk.records += int64(st.Records)
+			wk.recordBytes += int64(st.Size - game.SnapshotHeaderSize)
+		}
 		wk.buf = wk.codec.AppendRaw(wk.buf[:0], int32(c.godotID), wk.out)
 		c.peer.Send(wk.codec.Channel(false), wk.buf, 0)
 	}
