@@ -143,7 +143,7 @@ type Stats struct {
 	// payloads' bytes after delta and compression (the zstd frames, without the
 	// fixed header): RecordBytes/Records is the bytes per changed entity.
 	Records, RecordBytes int64
-	Dropped      [numDropReasons]int64
+	Dropped              [numDropReasons]int64
 	// Art: uploads begun, resumed (begun with bytes kept from before), stored, swept
 	// (abandoned) and refused (UploadError sent); upload bytes received; fetches asked,
 	// refused and bytes streamed.
