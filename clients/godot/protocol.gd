@@ -48,10 +48,10 @@ const SEND_INPUTS = 4 # inputs repeated in each Input message (redundancy)
 
 # Payload columns in wire order (see decode_into), by entity field index:
 #   group bit 0 pos: 0 X, 1 Y (u16 deltas mod 65536)   bit 1 head: 2 Head (u8)
-#   bit 2 vel: 3 VX, 4 VY (u8)   bit 3 anim: 5 Machine, 6 State, 7 Clip, 8 Speed
-#   (u16), 12 Team (u8)   bit 4 time: 9 TimeRef (u16 delta)   bit 5 fade:
-#   10 PrevClip (u16), 11 Fade (u8)   bit 6 pos8: 0 X, 1 Y (i8 deltas; never with
-#   bit 0)   bit 7: new entity (start from zero)
+#   bit 2 vel: 3 VX, 4 VY (u8)   bit 3 anim: 6 State, 7 Clip, 8 Speed (u16)
+#   bit 4 time: 9 TimeRef (u16 delta)   bit 5 fade: 10 PrevClip (u16), 11 Fade
+#   (u8)   bit 6 pos8: 0 X, 1 Y (i8 deltas; never with bit 0)   bit 7 new entity
+#   (start from zero): 5 Machine (u16), 12 Team (u8)
 const FLAG_NEW = 128
 const F_HASH = 13 # index of the cached entity hash in an entity array
 const F_SEEN = 14 # index of the id of the snapshot that wrote the entity's values
@@ -362,6 +362,7 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 	var g4 := 0
 	var g5 := 0
 	var g6 := 0
+	var g7 := 0
 	for i in range(nrec):
 		var m: int = p[moff + i]
 		if (m & 65) == 65: # pos and pos8
@@ -373,22 +374,23 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 		g4 += (m >> 4) & 1
 		g5 += (m >> 5) & 1
 		g6 += (m >> 6) & 1
+		g7 += (m >> 7) & 1
 	var o_x := off # u16 planes: lo at o, hi at o + count
 	var o_y := o_x + 2 * g0
 	var o_head := o_y + 2 * g0
 	var o_vx := o_head + g1
 	var o_vy := o_vx + g2
-	var o_mach := o_vy + g2
-	var o_state := o_mach + 2 * g3
+	var o_state := o_vy + g2
 	var o_clip := o_state + 2 * g3
 	var o_speed := o_clip + 2 * g3
-	var o_team := o_speed + 2 * g3
-	var o_time := o_team + g3
+	var o_time := o_speed + 2 * g3
 	var o_prev := o_time + 2 * g4
 	var o_fade := o_prev + 2 * g5
 	var o_x8 := o_fade + g5
 	var o_y8 := o_x8 + g6
-	if o_y8 + g6 != n:
+	var o_mach := o_y8 + g6
+	var o_team := o_mach + 2 * g7
+	if o_team + g7 != n:
 		return false
 	# Apply: removals, then records.
 	var ents: Dictionary = t.ents
@@ -406,6 +408,7 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 	var k4 := 0
 	var k5 := 0
 	var k6 := 0
+	var k7 := 0
 	for i in range(nrec):
 		var id: int = ids[i]
 		var m: int = p[moff + i]
@@ -414,6 +417,9 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 			if ents.has(id):
 				return false
 			e = ZERO_ENTITY.duplicate()
+			e[5] = p[o_mach + k7] | (p[o_mach + g7 + k7] << 8)
+			e[12] = p[o_team + k7]
+			k7 += 1
 			t.count += 1
 		else:
 			if not ents.has(id):
@@ -431,12 +437,10 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 			e[3] = p[o_vx + k2]
 			e[4] = p[o_vy + k2]
 			k2 += 1
-		if m & 8: # anim: Machine, State, Clip, Speed, Team
-			e[5] = p[o_mach + k3] | (p[o_mach + g3 + k3] << 8)
+		if m & 8: # anim: State, Clip, Speed
 			e[6] = p[o_state + k3] | (p[o_state + g3 + k3] << 8)
 			e[7] = p[o_clip + k3] | (p[o_clip + g3 + k3] << 8)
 			e[8] = p[o_speed + k3] | (p[o_speed + g3 + k3] << 8)
-			e[12] = p[o_team + k3]
 			k3 += 1
 		if m & 16: # time: TimeRef delta mod 65536
 			e[9] = (e[9] + (p[o_time + k4] | (p[o_time + g4 + k4] << 8))) & 0xffff

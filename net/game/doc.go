@@ -94,18 +94,22 @@
 //	  bit 0 pos   u16-planes X delta, u16-planes Y delta   (value = baseline + delta mod 65536)
 //	  bit 1 head  u8 Head
 //	  bit 2 vel   u8 VX (i8), u8 VY (i8)
-//	  bit 3 anim  u16-planes Machine, State, Clip, Speed, then u8 Team
+//	  bit 3 anim  u16-planes State, Clip, Speed
 //	  bit 4 time  u16-planes TimeRef delta                 (mod 65536)
 //	  bit 5 fade  u16-planes PrevClip, u8 Fade
 //	  bit 6 pos8  u8 X delta, u8 Y delta as i8                (never with bit 0: the encoder
 //	              uses it when both deltas fit; a third of the position records
 //	              with 2,100 walking entities, 8.8 instead of 9.7 bytes per record)
-//	  bit 7 new   the entity is not in the baseline: start from an all-zero entity
+//	  bit 7 new   the entity is not in the baseline: start from an all-zero entity;
+//	              u16-planes Machine, u8 Team (the entity's identity, in new records
+//	              only: an entity whose Machine or Team changes is removed and new
+//	              again in one snapshot; a state change costs 6 bytes, not 9)
 //
 // Applying: copy the baseline table; merge the snapshots the merge bits name (see
 // "Merging"); drop each removed id (it must be held); for each record, start from the
-// held entity (which must exist) or, with bit 7, from zero (it must not be held), and
-// apply the groups present. Groups absent keep their values. A record may have no group
+// held entity (which must exist) or, with bit 7, from zero with its Machine and Team
+// (it must not be held: removed first if it was), and apply the groups present.
+// Groups absent keep their values. A record may have no group
 // (the value changed and changed back): it still counts as written by this snapshot.
 // A snapshot whose baseline or merged snapshots the client does not hold is dropped;
 // the client keeps acking what it holds and the server falls back to an acked baseline

@@ -273,6 +273,8 @@ type Encoder struct {
 	wait     []uint16 // how long the entities written had waited (saturated at 65535)
 	touch    uint32   // keeps the prefetching loads of AppendSnapshot alive
 	removed  []uint16
+	respawn  []uint16 // scratch: held entities whose identity changed (removed, then new)
+	remBuf   []uint16 // scratch: the removals with the respawned entities
 
 	// The last payload compressed and the frame sent for it: identical payloads (an
 	// idle world, a client with nothing to catch up) reuse the frame.
@@ -728,15 +730,37 @@ func (e *Encoder) build(cur *Frame, v *ClientView, k, nrem int, self bool) {
 			id := w*64 + bits.TrailingZeros64(word)
 			word &= word - 1
 			c := &cur.ents[id]
-			if v.holds(id) {
+			held := v.holds(id)
+			if held && sameIdentity(&v.ents[id], c) {
 				b := &v.ents[id]
 				// A record with no group when the value changed back: once adopted,
 				// the view knows it current (the client's table records which snapshot
 				// wrote each value, and merging relies on the two agreeing).
 				p.add(uint16(id), diffMask(b, c), b, c)
-			} else {
-				p.add(uint16(id), diffMask(&zeroEntity, c)|FlagNew, &zeroEntity, c)
+				continue
 			}
+			if held { // a new identity: removed and new again in this snapshot
+				e.respawn = append(e.respawn, uint16(id))
+			}
+			p.add(uint16(id), diffMask(&zeroEntity, c)|FlagNew, &zeroEntity, c)
 		}
 	}
+	if len(e.respawn) > 0 { // both lists ascending, disjoint (removals are not live)
+		e.remBuf = mergeSorted(e.remBuf[:0], p.rem, e.respawn)
+		p.rem, e.remBuf = e.remBuf, p.rem
+		e.respawn = e.respawn[:0]
+	}
+}
+
+// mergeSorted appends to dst the union of ascending, disjoint lists a and b, ascending,
+// and returns it.
+func mergeSorted(dst, a, b []uint16) []uint16 {
+	for len(a) > 0 && len(b) > 0 {
+		if a[0] < b[0] {
+			dst, a = append(dst, a[0]), a[1:]
+		} else {
+			dst, b = append(dst, b[0]), b[1:]
+		}
+	}
+	return append(append(dst, a...), b...)
 }

@@ -23,11 +23,11 @@ const (
 	GroupPos  = 1 << 0 // X, Y as u16 deltas (mod 65536) from the baseline
 	GroupHead = 1 << 1 // Head
 	GroupVel  = 1 << 2 // VX, VY
-	GroupAnim = 1 << 3 // Machine, State, Clip, Speed, Team
+	GroupAnim = 1 << 3 // State, Clip, Speed
 	GroupTime = 1 << 4 // TimeRef as u16 delta (mod 65536) from the baseline
 	GroupFade = 1 << 5 // PrevClip, Fade
 	GroupPos8 = 1 << 6 // X, Y as i8 deltas from the baseline (never with GroupPos)
-	FlagNew   = 1 << 7 // entity not in the baseline: apply groups to a zero Entity
+	FlagNew   = 1 << 7 // entity not in the baseline: Machine, Team, then groups applied to a zero Entity
 )
 
 type column struct {
@@ -44,22 +44,28 @@ var columns = [...]column{
 	{GroupHead, 1, func(_, c *Entity) uint16 { return uint16(c.Head) }, func(e *Entity, v uint16) { e.Head = uint8(v) }},
 	{GroupVel, 1, func(_, c *Entity) uint16 { return uint16(uint8(c.VX)) }, func(e *Entity, v uint16) { e.VX = int8(v) }},
 	{GroupVel, 1, func(_, c *Entity) uint16 { return uint16(uint8(c.VY)) }, func(e *Entity, v uint16) { e.VY = int8(v) }},
-	{GroupAnim, 2, func(_, c *Entity) uint16 { return c.Machine }, func(e *Entity, v uint16) { e.Machine = v }},
 	{GroupAnim, 2, func(_, c *Entity) uint16 { return c.State }, func(e *Entity, v uint16) { e.State = v }},
 	{GroupAnim, 2, func(_, c *Entity) uint16 { return c.Clip }, func(e *Entity, v uint16) { e.Clip = v }},
 	{GroupAnim, 2, func(_, c *Entity) uint16 { return c.Speed }, func(e *Entity, v uint16) { e.Speed = v }},
-	{GroupAnim, 1, func(_, c *Entity) uint16 { return uint16(c.Team) }, func(e *Entity, v uint16) { e.Team = uint8(v) }},
 	{GroupTime, 2, func(b, c *Entity) uint16 { return c.TimeRef - b.TimeRef }, func(e *Entity, v uint16) { e.TimeRef += v }},
 	{GroupFade, 2, func(_, c *Entity) uint16 { return c.PrevClip }, func(e *Entity, v uint16) { e.PrevClip = v }},
 	{GroupFade, 1, func(_, c *Entity) uint16 { return uint16(c.Fade) }, func(e *Entity, v uint16) { e.Fade = uint8(v) }},
 	{GroupPos8, 1, func(b, c *Entity) uint16 { return uint16(uint8(c.X - b.X)) }, func(e *Entity, v uint16) { e.X += uint16(int8(v)) }},
 	{GroupPos8, 1, func(b, c *Entity) uint16 { return uint16(uint8(c.Y - b.Y)) }, func(e *Entity, v uint16) { e.Y += uint16(int8(v)) }},
+	// The identity of a new entity: what an entity keeps for life (the encoder sends a
+	// removal and a new record when one changes).
+	{FlagNew, 2, func(_, c *Entity) uint16 { return c.Machine }, func(e *Entity, v uint16) { e.Machine = v }},
+	{FlagNew, 1, func(_, c *Entity) uint16 { return uint16(c.Team) }, func(e *Entity, v uint16) { e.Team = uint8(v) }},
 }
 
 const numColumns = len(columns)
 
-// diffMask returns the groups in which c differs from b; a position delta that fits
-// in a byte on both axes goes in GroupPos8.
+// sameIdentity reports whether b and c have the same Machine and Team, which only a
+// new record sets.
+func sameIdentity(b, c *Entity) bool { return b.Machine == c.Machine && b.Team == c.Team }
+
+// diffMask returns the groups in which c differs from b (of the same identity); a
+// position delta that fits in a byte on both axes goes in GroupPos8.
 func diffMask(b, c *Entity) uint8 {
 	var m uint8
 	if b.X != c.X || b.Y != c.Y {
@@ -75,7 +81,7 @@ func diffMask(b, c *Entity) uint8 {
 	if b.VX != c.VX || b.VY != c.VY {
 		m |= GroupVel
 	}
-	if b.Machine != c.Machine || b.State != c.State || b.Clip != c.Clip || b.Speed != c.Speed || b.Team != c.Team {
+	if b.State != c.State || b.Clip != c.Clip || b.Speed != c.Speed {
 		m |= GroupAnim
 	}
 	if b.TimeRef != c.TimeRef {

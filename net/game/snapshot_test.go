@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/shardsim/shardsim/ecs"
@@ -506,5 +507,36 @@ func TestPayloadBothPositionGroups(t *testing.T) {
 	raw = append(raw, 0, 0, 0, 0)
 	if err := new(payload).parse(raw); err != ErrCorrupt {
 		t.Fatalf("both position groups: %v, want ErrCorrupt", err)
+	}
+}
+
+// TestIdentityChange: Machine and Team travel only in new records, so an entity whose
+// team changes is removed and sent new in the same snapshot; the client's table follows
+// (deliver checks it against the frame, Apply the hash).
+func TestIdentityChange(t *testing.T) {
+	sm := newSim(t, 3, 9)
+	sm.freeze()
+	s := newSession(t, sm.ids[0])
+	s.roundTrip(sm.w) // full
+	w := sm.w
+	id := sm.ids[1]
+	e, _ := w.Entity(id)
+	ecs.Get[ecs.Player](w, e, w.C.Player).Team = 3
+	w.G.Tick++
+	_, tbl := s.roundTrip(w)
+	if got, _ := tbl.Get(id); got.Team != 3 {
+		t.Fatalf("team %d after the change, want 3", got.Team)
+	}
+	if !slices.Contains(s.enc.p.rem, uint16(id)) {
+		t.Errorf("removals %v lack entity %d", s.enc.p.rem, id)
+	}
+	for i, rid := range s.enc.p.ids {
+		if rid == uint16(id) && s.enc.p.masks[i]&FlagNew == 0 {
+			t.Errorf("entity %d sent with mask %#x, want a new record", id, s.enc.p.masks[i])
+		}
+	}
+	w.G.Tick++
+	if _, tbl = s.roundTrip(w); tbl.Len() != 3 {
+		t.Fatalf("%d entities after the change, want 3", tbl.Len())
 	}
 }
