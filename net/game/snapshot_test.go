@@ -540,3 +540,31 @@ func TestIdentityChange(t *testing.T) {
 		t.Fatalf("%d entities after the change, want 3", tbl.Len())
 	}
 }
+
+// TestBudgetAcrossResets: a client whose acks stop for longer than KeepTables
+// snapshots, again and again, has its view reset each time (full snapshots again), yet
+// its downlink stays within the token bucket: BytesPerSnapshot per snapshot, plus the
+// first packet's worth.
+func TestBudgetAcrossResets(t *testing.T) {
+	sm := newSim(t, 1000, 3)
+	s := newSession(t, sm.ids[0])
+	const snaps = 8 * KeepTables
+	total, resets := 0, 0
+	for i := range snaps {
+		sm.step(1)
+		f, msg := s.send(sm.w)
+		total += len(msg)
+		if h, _, _ := ParseSnapshotHeader(msg); h.Base == 0 && i > 0 {
+			resets++
+		}
+		if i%(KeepTables+8) == 0 { // one ack, then silence
+			s.view.Ack(s.ring, Ack{Newest: f.ID})
+		}
+	}
+	if resets < 4 {
+		t.Fatalf("%d full snapshots after the first, want resets", resets)
+	}
+	if limit := snaps*s.view.BytesPerSnapshot + MaxPacket; total > limit {
+		t.Fatalf("%d bytes in %d snapshots with %d resets, want ≤ %d", total, snaps, resets, limit)
+	}
+}
