@@ -190,6 +190,11 @@ type client struct {
 	up       *upload   // current upload
 	fetches  []*fetch  // queued art streams, first is being sent
 	reclaim  ecs.NetID // joining: the existing entity Joined hands over (no CmdJoin)
+	// The newest ack received since the last Broadcast: the encode worker applies it
+	// to the view before the client's next snapshot (in parallel with the other
+	// clients', and next to the view's other work, while its memory is in the cache).
+	ack   game.Ack
+	acked bool
 }
 
 // orphan is an entity of Config.Sessions waiting for its client.
@@ -317,7 +322,7 @@ func New(tr enet.Transport, cfg Config) (*Server, error) {
 		nw = runtime.GOMAXPROCS(0)
 	}
 	for i := range nw {
-		wk := &encodeWorker{enc: game.NewEncoder(), codec: codec}
+		wk := &encodeWorker{enc: game.NewEncoder(), codec: codec, ring: s.ring}
 		if i > 0 {
 			wk.jobs = make(chan encodeJob)
 			go wk.run(&s.encWG)
@@ -623,7 +628,9 @@ func (s *Server) receive(p *enet.Peer, ch uint8, pkt []byte, now time.Time, cmds
 		}
 		s.st.InputMsgs++
 		c.deadline = now.Add(s.cfg.InputTimeout)
-		c.view.Ack(s.ring, m.Ack)
+		if !c.acked || int32(m.Ack.Newest-c.ack.Newest) >= 0 { // acks are cumulative
+			c.ack, c.acked = m.Ack, true
+		}
 		// Inputs come newest first; apply the newest one not applied yet (serial
 		// arithmetic on the sequence). An input late for its tick lands on the next.
 		if m.N > 0 && int32(m.Inputs[0].Seq-c.seq) > 0 {
@@ -850,6 +857,7 @@ const minParallelClients = 32
 // world state: which worker encodes a client changes nothing in the simulation.
 type encodeWorker struct {
 	enc   *game.Encoder
+	ring  *game.FrameRing // the server's: acks read its frames
 	codec godot.Codec
 	out   []byte
 	buf   []byte
@@ -872,6 +880,10 @@ func (wk *encodeWorker) run(wg *sync.WaitGroup) {
 
 func (wk *encodeWorker) encode(f *game.Frame, clients []*client) {
 	for _, c := range clients {
+		if c.acked {
+			c.view.Ack(wk.ring, c.ack)
+			c.acked = false
+		}
 		var err error
 		wk.out, err = wk.enc.AppendSnapshot(wk.out[:0], f, c.view)
 		if err != nil {
