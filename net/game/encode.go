@@ -77,15 +77,16 @@ type sentSnap struct {
 
 // NewClientView returns the view of a new client whose entity is self.
 func NewClientView(self ecs.NetID) *ClientView {
-	v := &ClientView{Self: self, BytesPerSnapshot: DefaultBytesPerSnapshot, credit: MaxPacket}
+	v := &ClientView{Self: self, BytesPerSnapshot: DefaultBytesPerSnapshot}
 	v.Reset()
 	return v
 }
 
 // Reset forgets the baseline and the snapshots in flight: the next snapshot is full (as
 // large as the budget allows). The budget's token bucket is kept: a new view starts
-// with one packet's worth, and resets do not add to it, so a client's downlink stays
-// within BytesPerSnapshot per snapshot and one packet.
+// empty (its first snapshot has BytesPerSnapshot), and resets do not add to it, so a
+// client's downlink stays within BytesPerSnapshot per snapshot, give or take the last
+// snapshot's overshoot (at most BytesPerSnapshot/8).
 func (v *ClientView) Reset() {
 	v.base, v.merged, v.count, v.sum = 0, 0, 0, 0
 	clear(v.held)
