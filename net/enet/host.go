@@ -53,6 +53,12 @@ type Config struct {
 	// reassembly, ordering or delivery; beyond it, its packets are dropped.
 	// Default 8 MiB.
 	MaxWaitingData int
+	// NoUnreliableThrottle keeps every unreliable packet this host sends. ENet
+	// drops a share of them while a peer's packet throttle is lowered (its
+	// round-trip time rising above its recent variance); a host whose
+	// application paces its own unreliable traffic can turn that off. It changes
+	// nothing on the wire (Stats.ThrottleDropped counts the drops otherwise).
+	NoUnreliableThrottle bool
 }
 
 func (c *Config) fill(server bool) error {
@@ -266,6 +272,8 @@ func (h *Host) Stats() Stats {
 		BytesIn:     h.st.bytesIn.Load(),
 		BytesOut:    h.st.bytesOut.Load(),
 		WriteErrors: h.st.writeErrors.Load(),
+
+		ThrottleDropped: h.st.throttleDropped.Load(),
 	}
 	for i := range s.Dropped {
 		s.Dropped[i] = h.st.dropped[i].Load()

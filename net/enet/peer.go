@@ -514,8 +514,9 @@ func (p *Peer) sendOutgoing(buf *[]byte, cmds *int, sentTime *bool) (canPing, mo
 			p.reliableDataInTransit += oc.fragLen
 		} else if oc.pkt != nil && oc.fragOffset == 0 {
 			p.packetThrottleCounter = (p.packetThrottleCounter + packetThrottleCounter) % packetThrottleScale
-			if p.packetThrottleCounter > p.packetThrottle {
+			if p.packetThrottleCounter > p.packetThrottle && !h.cfg.NoUnreliableThrottle {
 				dropping, dropRel, dropUnrel = true, oc.reliableSeq, oc.unreliableSeq
+				h.st.throttleDropped.Add(1)
 				h.putOut(oc)
 				continue
 			}

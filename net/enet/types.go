@@ -137,10 +137,14 @@ type Stats struct {
 	WriteErrors           uint64
 	// Dropped counts received datagrams (or the rest of one) dropped, by reason.
 	Dropped [NumDropReasons]uint64
+	// ThrottleDropped counts unreliable packets this host did not send because of
+	// the peer's packet throttle (see Config.NoUnreliableThrottle).
+	ThrottleDropped uint64
 }
 
 type stats struct {
 	packetsIn, packetsOut, bytesIn, bytesOut, writeErrors atomic.Uint64
+	throttleDropped                                       atomic.Uint64
 	dropped                                               [NumDropReasons]atomic.Uint64
 }
 
