@@ -114,7 +114,12 @@ func TestLossyReliable(t *testing.T) {
 // reliable ones interleaved on the same channel all arrive in order.
 func TestLossyUnreliable(t *testing.T) {
 	n := lossyNet(2)
-	p := connect(t, n.Listen(), n.Listen(), patient, patient, 2, 1)
+	// The sender's packet throttle off: with 20% loss ENet lowers it and drops
+	// unreliable packets at the source (some runs delivered none); what this test
+	// checks is the receiver's ordering, whatever arrives.
+	sender := patient
+	sender.NoUnreliableThrottle = true
+	p := connect(t, n.Listen(), n.Listen(), patient, sender, 2, 1)
 	const count = 2000
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -135,43 +140,58 @@ func TestLossyUnreliable(t *testing.T) {
 	last := -1
 	seen := map[string]bool{}
 	rel, unrel, unseq := 0, 0, 0
-	for {
-		e := next(t, p.sev, enet.EventReceive)
-		s := string(e.pkt)
-		if s == "r end" {
-			break
-		}
-		var v int
-		switch s[0] {
-		case 'u':
-			fmt.Sscanf(s, "u %d", &v)
-			if v <= last {
-				t.Fatalf("unreliable %d after %d", v, last)
+	// receive checks what arrives until the reliable packet end.
+	receive := func(end string) {
+		for {
+			e := next(t, p.sev, enet.EventReceive)
+			s := string(e.pkt)
+			if s == end {
+				return
 			}
-			last = v
-			unrel++
-		case 's':
-			if seen[s] {
-				t.Fatalf("unsequenced %s twice", s)
+			var v int
+			switch s[0] {
+			case 'u':
+				fmt.Sscanf(s, "u %d", &v)
+				if v <= last {
+					t.Fatalf("unreliable %d after %d", v, last)
+				}
+				last = v
+				unrel++
+			case 's':
+				if seen[s] {
+					t.Fatalf("unsequenced %s twice", s)
+				}
+				seen[s] = true
+				unseq++
+			case 'r':
+				fmt.Sscanf(s, "r %d", &v)
+				if v != rel {
+					t.Fatalf("reliable %d, want %d", v, rel)
+				}
+				rel++
 			}
-			seen[s] = true
-			unseq++
-		case 'r':
-			fmt.Sscanf(s, "r %d", &v)
-			if v != rel {
-				t.Fatalf("reliable %d, want %d", v, rel)
-			}
-			rel++
 		}
 	}
+	receive("r end")
 	wg.Wait()
 	if rel != count/10 {
 		t.Fatalf("got %d reliable, want %d", rel, count/10)
 	}
-	if unrel == 0 || unseq == 0 {
-		t.Fatalf("no unreliable (%d) or unsequenced (%d) packet arrived", unrel, unseq)
+	// Unreliable packets queued behind a lost reliable one on their channel are
+	// discarded when later ones overtake them (ENet's sequencing): in the burst
+	// above, few arrive (2 to 68 of 2,000 measured), and none would be possible.
+	// With no reliable packet between them, each arrives unless lost or overtaken.
+	for i := range 50 {
+		p.clientPeer.Send(0, fmt.Appendf(nil, "u %06d", count+i), 0)
+		time.Sleep(time.Millisecond)
 	}
-	t.Logf("delivered: %d reliable, %d/%d unreliable, %d/%d unsequenced", rel, unrel, count, unseq, count)
+	p.clientPeer.Send(0, []byte("r fin"), enet.Reliable)
+	burst := unrel
+	receive("r fin")
+	if unrel == burst || unseq == 0 {
+		t.Fatalf("no unreliable (%d after the burst) or unsequenced (%d) packet arrived", unrel-burst, unseq)
+	}
+	t.Logf("delivered: %d reliable, %d/%d unreliable in the burst and %d/50 after, %d/%d unsequenced", rel, burst, count, unrel-burst, unseq, count)
 }
 
 func TestUnreliableFragments(t *testing.T) {

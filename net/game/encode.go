@@ -159,6 +159,12 @@ func (v *ClientView) adopt(ring *FrameRing, bi int) {
 			named |= 1 << slot
 		}
 	}
+	for x := v.merged &^ named; x != 0; x &= x - 1 {
+		if ring.Frame(v.sentID[bits.TrailingZeros32(x)]) == nil {
+			v.Reset() // a ring shallower than KeepTables lost a merged frame: start over
+			return
+		}
+	}
 	for _, id := range s.rem {
 		if v.holds(int(id)) {
 			v.sum -= HashEntity(ecs.NetID(id), &v.ents[id])
@@ -171,9 +177,7 @@ func (v *ClientView) adopt(ring *FrameRing, bi int) {
 	}
 	for x := v.merged &^ named; x != 0; x &= x - 1 {
 		i := bits.TrailingZeros32(x)
-		if mf := ring.Frame(v.sentID[i]); mf != nil {
-			v.merge(mf, v.sent[i].ids, s.ids, s.rem)
-		}
+		v.merge(ring.Frame(v.sentID[i]), v.sent[i].ids, s.ids, s.rem)
 	}
 	// The snapshots it merged are in the baseline now: their slots are free, as is its own.
 	for x := named | 1<<bi; x != 0; x &= x - 1 {
