@@ -13,31 +13,8 @@ import (
 // that sent them (and so have acknowledgements to send), not every connected peer; the
 // periodic flushAll visits them all.
 func TestFlushVisitsDirtyPeers(t *testing.T) {
-	now := time.Unix(1000, 0)
-	tr := enettest.NewNetwork(1).Listen()
-	t.Cleanup(func() { tr.Close() })
-	h, err := newIdleHost(tr, Config{MaxChannels: 3, MaxPeers: 64, Clock: func() time.Time { return now }}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.updateTime()
 	const n = 40
-	addrs := make([]netip.AddrPort, n)
-	for i := range n {
-		addrs[i] = netip.AddrPortFrom(netip.MustParseAddr("10.0.0.9"), uint16(5000+i))
-		h.receive(connectDatagram(3, uint32(i+1)), addrs[i], nil)
-	}
-	h.flushAll()
-	for i := range n {
-		p := h.peers[i]
-		h.receive(fromClient(p, 2, wire.Command{
-			Number: wire.CmdAcknowledge, ChannelID: 0xFF, ReliableSeq: 1, ReceivedReliableSeq: 1, ReceivedSentTime: uint16(h.serviceTime),
-		}), addrs[i], nil)
-		if p.state != stateConnected {
-			t.Fatalf("peer %d: state %d, want connected", i, p.state)
-		}
-	}
-	h.flushAll()
+	h, addrs := idleServer(t, Config{MaxChannels: 3, MaxPeers: 64}, n)
 
 	h.visits = 0
 	out := h.Stats().PacketsOut
@@ -58,4 +35,36 @@ func TestFlushVisitsDirtyPeers(t *testing.T) {
 	if h.visits != n {
 		t.Errorf("flushAll visited %d peers, want %d", h.visits, n)
 	}
+}
+
+// idleServer returns a server host with no service goroutine, on a fixed clock, with n
+// peers connected on 3 channels from the returned addresses (peer i is h.peers[i]).
+func idleServer(t *testing.T, cfg Config, n int) (*Host, []netip.AddrPort) {
+	t.Helper()
+	now := time.Unix(1000, 0)
+	tr := enettest.NewNetwork(1).Listen()
+	t.Cleanup(func() { tr.Close() })
+	cfg.Clock = func() time.Time { return now }
+	h, err := newIdleHost(tr, cfg, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.updateTime()
+	addrs := make([]netip.AddrPort, n)
+	for i := range n {
+		addrs[i] = netip.AddrPortFrom(netip.MustParseAddr("10.0.0.9"), uint16(5000+i))
+		h.receive(connectDatagram(3, uint32(i+1)), addrs[i], nil)
+	}
+	h.flushAll()
+	for i := range n {
+		p := h.peers[i]
+		h.receive(fromClient(p, 2, wire.Command{
+			Number: wire.CmdAcknowledge, ChannelID: 0xFF, ReliableSeq: 1, ReceivedReliableSeq: 1, ReceivedSentTime: uint16(h.serviceTime),
+		}), addrs[i], nil)
+		if p.state != stateConnected {
+			t.Fatalf("peer %d: state %d, want connected", i, p.state)
+		}
+	}
+	h.flushAll()
+	return h, addrs
 }

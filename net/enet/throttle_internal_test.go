@@ -1,13 +1,6 @@
 package enet
 
-import (
-	"net/netip"
-	"testing"
-	"time"
-
-	"github.com/shardsim/shardsim/net/enet/enettest"
-	"github.com/shardsim/shardsim/net/enet/internal/wire"
-)
+import "testing"
 
 // TestUnreliableThrottle: with the peer's packet throttle lowered (as ENet lowers it
 // while the round-trip time rises), the host drops a share of its unreliable packets
@@ -19,25 +12,8 @@ func TestUnreliableThrottle(t *testing.T) {
 		noThrottle bool
 	}{{"ENet default", false}, {"NoUnreliableThrottle", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			now := time.Unix(1000, 0)
-			nw := enettest.NewNetwork(1)
-			tr := nw.Listen()
-			t.Cleanup(func() { tr.Close() })
-			h, err := newIdleHost(tr, Config{MaxChannels: 3, Clock: func() time.Time { return now }, NoUnreliableThrottle: tc.noThrottle}, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.updateTime()
-			addr := netip.AddrPortFrom(netip.MustParseAddr("10.0.0.9"), 5000)
-			h.receive(connectDatagram(3, 1), addr, nil)
-			h.flushAll()
+			h, _ := idleServer(t, Config{MaxChannels: 3, NoUnreliableThrottle: tc.noThrottle}, 1)
 			p := h.peers[0]
-			h.receive(fromClient(p, 2, wire.Command{
-				Number: wire.CmdAcknowledge, ChannelID: 0xFF, ReliableSeq: 1, ReceivedReliableSeq: 1, ReceivedSentTime: uint16(h.serviceTime),
-			}), addr, nil)
-			if p.state != stateConnected {
-				t.Fatalf("state %d, want connected", p.state)
-			}
 			p.packetThrottle = packetThrottleScale / 4
 			const n = 64
 			for i := range n {
