@@ -227,13 +227,10 @@ func (v *ClientView) set(f *Frame, id int) {
 	v.sum += f.hash[id]
 }
 
-// unsend forgets the sent snapshot in slot, which will never be a baseline: it was lost, or it
-// was encoded against a baseline the view has moved on from (with acks arriving L
-// snapshots late, L−1 of every L snapshots end so). Its records never reach the
-// baseline, so their entities get back the wait they had before it, unless sent again
-// since: an overdue entity stays overdue instead of waiting StaleLimit snapshots more
-// (a client 3 snapshots of ack lag away held a world of 1,500 moving entities after
-// 1,196 snapshots without this, 472 with it: TestNewClientLearnsWorld).
+// unsend forgets the sent snapshot in slot, which will never be in the baseline: it was
+// lost (not acked within KeepTables snapshots; acked snapshots are adopted or merged).
+// Its entities get back the wait they had before it, unless sent again since: an
+// overdue entity stays overdue instead of waiting StaleLimit snapshots more.
 func (v *ClientView) unsend(slot int) {
 	s, sid := &v.sent[slot], v.sentID[slot]
 	v.wasted += len(s.ids)
