@@ -121,7 +121,10 @@
 // ("seen"), and each table the ids its own snapshot's records wrote. Merging snapshot m
 // into the table being built: for every entity m's records wrote, if the table does
 // not hold it, or holds it with a seen older than m (serial-number order), take m's
-// value (and seen = m). Merges apply the oldest snapshot first. Removals are not merged.
+// value (and seen = m). Merges apply the oldest snapshot first (the result does not
+// depend on the order). Removals are not merged. Consecutive snapshots usually name
+// the same baseline and merges, plus newer ones: [Decoder] keeps the last merged
+// baseline it built and merges only what it lacks.
 //
 // Why: every snapshot is a delta against a baseline the client acked, and acks take a
 // round trip. With acks L snapshots late, the L snapshots in flight share a baseline

@@ -18,9 +18,9 @@ const DefaultBytesPerSnapshot = 400
 const MaxRemovalsPerSnapshot = 256
 
 // ClientView is the server's per-client snapshot state: the table the client holds at its
-// newest usable ack (the delta baseline), the priority accumulators of interest
-// management, a bandwidth budget and the snapshots in flight. One goroutine at a time
-// may use a view.
+// newest usable ack with the acked snapshots it merges (the delta baseline, see doc.go
+// "Merging"), the priority accumulators of interest management, a bandwidth budget and
+// the snapshots in flight. One goroutine at a time may use a view.
 type ClientView struct {
 	// Self is the client's own entity: always sent first when it changed, and the centre
 	// of interest.
