@@ -41,7 +41,7 @@ type ClientView struct {
 	// The other slots with an id are in flight.
 	base   uint32
 	merged uint32
-	ents   []Entity
+	hash   []uint64 // per NetID held: the entity hash of the value (the value itself is in frame st.at)
 	held   []uint64 // bitmap of the entities held
 	count  int
 	sum    uint64
@@ -106,11 +106,11 @@ func (v *ClientView) holds(id int) bool {
 
 // size makes room in v for NetIDs below n.
 func (v *ClientView) size(n int) {
-	if len(v.ents) < n {
-		v.ents = extend(v.ents, n)
+	if len(v.hash) < n {
+		v.hash = extend(v.hash, n)
 		v.st = extend(v.st, n)
 	}
-	v.held = extend(v.held, (len(v.ents)+63)/64)
+	v.held = extend(v.held, (len(v.hash)+63)/64)
 }
 
 // Ack records the client's ack. Among the acked snapshots it adopts the newest one that
@@ -167,7 +167,7 @@ func (v *ClientView) adopt(ring *FrameRing, bi int) {
 	}
 	for _, id := range s.rem {
 		if v.holds(int(id)) {
-			v.sum -= HashEntity(ecs.NetID(id), &v.ents[id])
+			v.sum -= v.hash[id]
 			v.count--
 			v.held[id/64] &^= 1 << (id % 64)
 		}
@@ -217,12 +217,12 @@ func (v *ClientView) merge(mf *Frame, ids, only1, only2 []uint16) {
 // f.ID), keeping the table hash.
 func (v *ClientView) set(f *Frame, id int) {
 	if v.holds(id) {
-		v.sum -= HashEntity(ecs.NetID(id), &v.ents[id]) // its line is written next anyway
+		v.sum -= v.hash[id]
 	} else {
 		v.count++
 		v.held[id/64] |= 1 << (id % 64)
 	}
-	v.ents[id] = f.ents[id]
+	v.hash[id] = f.hash[id]
 	v.st[id].at = f.ID
 	v.sum += f.hash[id]
 }
@@ -515,7 +515,10 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	}
 	e.cands = append(e.cands, e.farCands...) // near first: they win ties
 	e.keys = append(e.keys, e.farKeys...)
-	selfChanged := selfLive && !(v.holds(self) && v.ents[self] == cur.ents[self])
+	selfChanged := selfLive
+	if b := v.value(cur, self); selfLive && b != nil {
+		selfChanged = *b != cur.ents[self]
+	}
 
 	// Counting sort by key, descending; ties keep near before far, then NetID order.
 	var pos [256]int32
@@ -618,14 +621,14 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	s.rem = append(s.rem[:0], e.p.rem...)
 	sum, count := v.sum, v.count
 	for _, id := range e.p.rem {
-		sum -= HashEntity(ecs.NetID(id), &v.ents[id])
+		sum -= v.hash[id]
 		count--
 	}
 	for i, id := range e.p.ids {
 		if e.p.masks[i]&FlagNew != 0 {
 			count++
 		} else {
-			sum -= HashEntity(ecs.NetID(id), &v.ents[id]) // in the cache: build read it
+			sum -= v.hash[id]
 		}
 		sum += cur.hash[id]
 	}
@@ -680,6 +683,24 @@ func (e *Encoder) consider(cur *Frame, v *ClientView, id int, selfCell uint32, s
 
 var zeroEntity Entity // the baseline of a new entity; never written
 
+// value returns the value of entity id (< the view's size) in the client's baseline, read
+// from the frame it was taken from (or an older one of the ring that has the same
+// value), or nil if v does not hold it or the ring no longer has that value.
+func (v *ClientView) value(cur *Frame, id int) *Entity {
+	if !v.holds(id) {
+		return nil
+	}
+	r, at := cur.ring, v.st[id].at
+	if f := r.Frame(at); f != nil {
+		return &f.ents[id]
+	}
+	// The value of frame at is the oldest frame's if the entity has had that value since.
+	if g := r.Oldest(); g != nil && g.has(id) && int32(g.ver[id]-at) <= 0 {
+		return &g.ents[id]
+	}
+	return nil
+}
+
 // snapshotHashOffset is where the state hash sits in a snapshot message.
 const snapshotHashOffset = 1 + 4 + 4 + 4 + 8
 
@@ -722,27 +743,24 @@ func (e *Encoder) build(cur *Frame, v *ClientView, k, nrem int, self bool) {
 	if self {
 		e.picked[v.Self/64] |= 1 << (v.Self % 64)
 	}
-	var touch uint16
 	for _, id := range e.order[:k] {
 		e.picked[id/64] |= 1 << (id % 64)
-		touch += v.ents[id].X // prefetch: see the examination loop in AppendSnapshot
 	}
-	e.touch += uint32(touch)
 	for w, word := range e.picked {
 		for word != 0 {
 			id := w*64 + bits.TrailingZeros64(word)
 			word &= word - 1
 			c := &cur.ents[id]
 			held := v.holds(id)
-			if held && sameIdentity(&v.ents[id], c) {
-				b := &v.ents[id]
+			b := v.value(cur, id)
+			if held && b != nil && sameIdentity(b, c) {
 				// A record with no group when the value changed back: once adopted,
 				// the view knows it current (the client's table records which snapshot
 				// wrote each value, and merging relies on the two agreeing).
 				p.add(uint16(id), diffMask(b, c), b, c)
 				continue
 			}
-			if held { // a new identity: removed and new again in this snapshot
+			if held { // a new identity, or a value older than the ring: removed and new again
 				e.respawn = append(e.respawn, uint16(id))
 			}
 			p.add(uint16(id), diffMask(&zeroEntity, c)|FlagNew, &zeroEntity, c)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/shardsim/shardsim/ecs"
 	"github.com/shardsim/shardsim/net/enet/enettest"
+	"github.com/shardsim/shardsim/net/game"
 	"github.com/shardsim/shardsim/net/server"
 )
 
@@ -21,7 +22,7 @@ func TestIdleTickAllocs(t *testing.T) {
 	defer srv.Close()
 	w := ecs.New(ecs.Config{Seed: 1})
 	var cmds []ecs.Command
-	for range 70 { // fill the frame ring once
+	for range game.DefaultFrameHistory + 6 { // fill the frame ring once
 		srv.Broadcast(w)
 	}
 	if n := testing.AllocsPerRun(50, func() {
