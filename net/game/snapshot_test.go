@@ -568,3 +568,32 @@ func TestBudgetAcrossResets(t *testing.T) {
 		t.Fatalf("%d bytes in %d snapshots with %d resets, want ≤ %d", total, snaps, resets, limit)
 	}
 }
+
+// TestValueOlderThanRing: a view reads the values its baseline holds from the frames
+// they came from. In a world of walkers with a budget that leaves far entities unsent
+// for longer than a short ring, their old values are gone when they are sent at last:
+// they go out as a removal and a new record, and the client follows (deliver checks
+// every value written against the frame, Apply the hash).
+func TestValueOlderThanRing(t *testing.T) {
+	sm := newSim(t, 300, 9)
+	s := newSession(t, sm.ids[0])
+	s.ring = NewFrameRing(KeepTables + 8)
+	s.view.BytesPerSnapshot = 120
+	respawned := 0
+	for range 400 {
+		sm.step(1)
+		s.roundTrip(sm.w)
+		for i, id := range s.enc.p.ids {
+			if s.enc.p.masks[i]&FlagNew != 0 && slices.Contains(s.enc.p.rem, id) {
+				respawned++
+			}
+		}
+	}
+	if respawned == 0 {
+		t.Fatal("no entity was sent as removed and new: the ring never lost a baseline value")
+	}
+	if tbl := s.dec.Newest(); tbl.Len() != s.ring.Latest().Len() {
+		t.Fatalf("client holds %d entities, the world %d", tbl.Len(), s.ring.Latest().Len())
+	}
+	t.Logf("%d records sent as removed and new", respawned)
+}
