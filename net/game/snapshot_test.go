@@ -457,14 +457,22 @@ func TestQuantize(t *testing.T) {
 	}
 }
 
+// stillSession returns a frozen world of 3 entities and a session whose client holds
+// all of them (the full snapshot applied and acked): tests then change one entity.
+func stillSession(t *testing.T) (*sim, *session) {
+	t.Helper()
+	sm := newSim(t, 3, 9)
+	sm.freeze()
+	s := newSession(t, sm.ids[0])
+	s.roundTrip(sm.w)
+	return sm, s
+}
+
 // TestPositionWidth: a position delta that fits a signed byte on both axes goes in
 // GroupPos8 (two bytes), a larger one in GroupPos (four), and both decode to the
 // frame's value.
 func TestPositionWidth(t *testing.T) {
-	sm := newSim(t, 3, 9)
-	sm.freeze()
-	s := newSession(t, sm.ids[0])
-	s.roundTrip(sm.w) // full
+	sm, s := stillSession(t)
 	w := sm.w
 	move := func(id ecs.NetID, dx int32) {
 		e, _ := w.Entity(id)
@@ -514,10 +522,7 @@ func TestPayloadBothPositionGroups(t *testing.T) {
 // team changes is removed and sent new in the same snapshot; the client's table follows
 // (deliver checks it against the frame, Apply the hash).
 func TestIdentityChange(t *testing.T) {
-	sm := newSim(t, 3, 9)
-	sm.freeze()
-	s := newSession(t, sm.ids[0])
-	s.roundTrip(sm.w) // full
+	sm, s := stillSession(t)
 	w := sm.w
 	id := sm.ids[1]
 	e, _ := w.Entity(id)
