@@ -43,7 +43,8 @@ type UploadOptions struct {
 	// the server refuse the upload: for tests of that path).
 	Hash *[32]byte
 	// Progress, when set, is called on the caller's goroutine with the bytes the server
-	// acknowledged, after each acknowledgement.
+	// acknowledged, increasing, whenever it sees a newer acknowledgement (several that
+	// arrive together are reported once), the last one included.
 	Progress func(acked int64)
 }
 
@@ -130,6 +131,13 @@ func (c *Client) Upload(ctx context.Context, data []byte, opt UploadOptions) (Up
 	}
 	res := UploadResult{Hash: h}
 	var next int64 = -1 // next byte to send; -1 until the Begin is acked
+	var reported int64 = -1
+	progress := func(acked int64) { // each newer ack once, the last one included
+		if opt.Progress != nil && acked > reported {
+			reported = acked
+			opt.Progress(acked)
+		}
+	}
 	var msg []byte
 	for {
 		c.mu.Lock()
@@ -139,6 +147,8 @@ func (c *Client) Upload(ctx context.Context, data []byte, opt UploadOptions) (Up
 		case aerr != nil:
 			return res, aerr
 		case done != nil:
+			// The last UploadAck may have come with the UploadDone, before this loop saw it.
+			progress(acked)
 			res.Canvas, res.Width, res.Height = done.Canvas, done.Width, done.Height
 			return res, nil
 		}
@@ -146,9 +156,7 @@ func (c *Client) Upload(ctx context.Context, data []byte, opt UploadOptions) (Up
 			if next < 0 {
 				next, res.ResumedAt = acked, acked
 			}
-			if opt.Progress != nil {
-				opt.Progress(acked)
-			}
+			progress(acked)
 			for next < int64(len(data)) && next-acked < UploadWindow {
 				end := min(next+game.MaxChunk, int64(len(data)))
 				msg = game.AppendUploadChunk(msg[:0], &game.UploadChunkMsg{Offset: uint32(next), Data: data[next:end]})
