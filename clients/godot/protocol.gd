@@ -1,5 +1,5 @@
 # === GAME PROTOCOL ===========================================================
-# The client side of shardsim's game protocol (version 2), as specified in
+# The client side of shardsim's game protocol (version 3), as specified in
 # net/game/doc.go; the Go reference is net/game/decode.go (Decoder.Apply,
 # Table.Hash) and net/game/msg.go. This file is the only place the client
 # knows the protocol; client.gd only moves bytes and prints the lines it returns.
@@ -47,11 +47,14 @@ const MAX_INPUTS = 8 # per Input message (protocol limit)
 const SEND_INPUTS = 4 # inputs repeated in each Input message (redundancy)
 
 # Payload columns in wire order (see decode_into), by entity field index:
-#   group bit 0 pos: 0 X, 1 Y (u16 deltas mod 65536)   bit 1 head: 2 Head (u8)
-#   bit 2 vel: 3 VX, 4 VY (u8)   bit 3 anim: 6 State, 7 Clip, 8 Speed (u16)
-#   bit 4 time: 9 TimeRef (u16 delta)   bit 5 fade: 10 PrevClip (u16), 11 Fade
-#   (u8)   bit 6 pos8: 0 X, 1 Y (i8 deltas; never with bit 0)   bit 7 new entity
-#   (start from zero): 5 Machine (u16), 12 Team (u8)
+#   group bit 0 pos: 0 X, 1 Y (i16 deltas mod 65536)   bit 1 head: 2 Head (u8)
+#   bit 2 vel: 3 VX, 4 VY (i8)   bit 3 anim: 6 State, 7 Clip (u16)
+#   bit 4 time: 9 TimeRef (i16 delta)   bit 5 fade: 10 PrevClip (u16), 11 Fade
+#   (u8)   bit 6 speed: 8 Speed (u16)   bit 7 new entity (start from zero):
+#   5 Machine (u16), 12 Team (u8)
+# COLUMNS: [group bit, kind] per column in wire order; kind 0 u8, 1 u16, 2 i8
+# zigzag, 3 i16 zigzag (net/game/payload.go: columns).
+const COLUMNS = [[0, 3], [0, 3], [1, 0], [2, 2], [2, 2], [3, 1], [3, 1], [4, 3], [5, 1], [5, 0], [6, 1], [7, 1], [7, 0]]
 const FLAG_NEW = 128
 const F_HASH = 13 # index of the cached entity hash in an entity array
 const F_SEEN = 14 # index of the id of the snapshot that wrote the entity's values
@@ -326,72 +329,63 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 		return false
 	var nrem: int = p[0] | (p[1] << 8)
 	var nrec: int = p[2] | (p[3] << 8)
-	var off := 4
-	if n - off < 2 * nrem + 3 * nrec:
+	if 8 * (n - 4) < nrem + 2 * nrec: # every number takes a bit at least
 		return false
-	# Removed ids: u16 planes of gaps.
-	var prev := 0
-	var rem := PoolIntArray()
-	rem.resize(nrem)
-	for i in range(nrem):
-		var g: int = p[off + i] | (p[off + nrem + i] << 8)
-		if g == 0 or prev + g > 65535:
-			return false
-		prev += g
-		rem[i] = prev
-	off += 2 * nrem
-	# Record ids.
-	prev = 0
-	var ids := PoolIntArray()
-	ids.resize(nrec)
-	for i in range(nrec):
-		var g: int = p[off + i] | (p[off + nrec + i] << 8)
-		if g == 0 or prev + g > 65535:
-			return false
-		prev += g
-		ids[i] = prev
-	off += 2 * nrec
-	var moff := off
-	off += nrec
-	# Values per group (columns of one group share a cursor), then where each
-	# column starts. Unrolled: this is the per-packet hot path.
-	var g0 := 0
-	var g1 := 0
-	var g2 := 0
-	var g3 := 0
-	var g4 := 0
-	var g5 := 0
-	var g6 := 0
-	var g7 := 0
-	for i in range(nrec):
-		var m: int = p[moff + i]
-		if (m & 65) == 65: # pos and pos8
-			return false
-		g0 += m & 1
-		g1 += (m >> 1) & 1
-		g2 += (m >> 2) & 1
-		g3 += (m >> 3) & 1
-		g4 += (m >> 4) & 1
-		g5 += (m >> 5) & 1
-		g6 += (m >> 6) & 1
-		g7 += (m >> 7) & 1
-	var o_x := off # u16 planes: lo at o, hi at o + count
-	var o_y := o_x + 2 * g0
-	var o_head := o_y + 2 * g0
-	var o_vx := o_head + g1
-	var o_vy := o_vx + g2
-	var o_state := o_vy + g2
-	var o_clip := o_state + 2 * g3
-	var o_speed := o_clip + 2 * g3
-	var o_time := o_speed + 2 * g3
-	var o_prev := o_time + 2 * g4
-	var o_fade := o_prev + 2 * g5
-	var o_x8 := o_fade + g5
-	var o_y8 := o_x8 + g6
-	var o_mach := o_y8 + g6
-	var o_team := o_mach + 2 * g7
-	if o_team + g7 != n:
+	_p = p
+	_byte = 4
+	_acc = 0
+	_nb = 0
+	_bad = false
+	var rem := _read_ids(nrem)
+	var ids := _read_ids(nrec)
+	if _bad:
 		return false
+	# Masks: a dictionary of the distinct masks, then each record's rank in it.
+	var masks := PoolIntArray()
+	masks.resize(nrec)
+	var g := [0, 0, 0, 0, 0, 0, 0, 0] # records per group
+	if nrec > 0:
+		var d := _bits(8) + 1
+		if d > nrec:
+			return false
+		var dict := PoolIntArray()
+		dict.resize(d)
+		var dup := {}
+		for i in range(d):
+			var m := _bits(8)
+			if dup.has(m):
+				return false
+			dup[m] = true
+			dict[i] = m
+		var k := _bits(4)
+		for i in range(nrec):
+			var r := _rice(k)
+			if _bad or r >= d:
+				return false
+			var m: int = dict[r]
+			masks[i] = m
+			for b in range(8):
+				g[b] += (m >> b) & 1
+	# Columns in wire order: [group bit, kind (0 u8, 1 u16, 2 zigzag i8, 3 zigzag
+	# i16)], as net/game/payload.go's columns.
+	var cols := []
+	for c in COLUMNS:
+		var cnt: int = g[c[0]]
+		var vals := PoolIntArray()
+		if cnt > 0:
+			vals.resize(cnt)
+			var k := _bits(4)
+			var kind: int = c[1]
+			for i in range(cnt):
+				var u := _rice(k)
+				if _bad or u > (0xff if kind == 0 or kind == 2 else 0xffff):
+					return false
+				if kind >= 2: # zigzag back; kept in wire form (u8 byte, u16 mod 65536)
+					u = ((u >> 1) ^ -(u & 1)) & (0xff if kind == 2 else 0xffff)
+				vals[i] = u
+		cols.append(vals)
+	if _bad or _byte != n or _nb >= 8 or _acc != 0:
+		return false # short, trailing bytes, or padding that is not zero
 	# Apply: removals, then records.
 	var ents: Dictionary = t.ents
 	for i in range(nrem):
@@ -401,6 +395,19 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 		t.sum -= ents[rid][F_HASH]
 		ents.erase(rid)
 		t.count -= 1
+	var c_x: PoolIntArray = cols[0]
+	var c_y: PoolIntArray = cols[1]
+	var c_head: PoolIntArray = cols[2]
+	var c_vx: PoolIntArray = cols[3]
+	var c_vy: PoolIntArray = cols[4]
+	var c_state: PoolIntArray = cols[5]
+	var c_clip: PoolIntArray = cols[6]
+	var c_time: PoolIntArray = cols[7]
+	var c_prev: PoolIntArray = cols[8]
+	var c_fade: PoolIntArray = cols[9]
+	var c_speed: PoolIntArray = cols[10]
+	var c_mach: PoolIntArray = cols[11]
+	var c_team: PoolIntArray = cols[12]
 	var k0 := 0
 	var k1 := 0
 	var k2 := 0
@@ -411,14 +418,14 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 	var k7 := 0
 	for i in range(nrec):
 		var id: int = ids[i]
-		var m: int = p[moff + i]
+		var m: int = masks[i]
 		var e: Array
 		if m & FLAG_NEW:
 			if ents.has(id):
 				return false
 			e = ZERO_ENTITY.duplicate()
-			e[5] = p[o_mach + k7] | (p[o_mach + g7 + k7] << 8)
-			e[12] = p[o_team + k7]
+			e[5] = c_mach[k7]
+			e[12] = c_team[k7]
 			k7 += 1
 			t.count += 1
 		else:
@@ -427,33 +434,29 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 			e = ents[id].duplicate()
 			t.sum -= e[F_HASH]
 		if m & 1: # pos: X, Y deltas mod 65536
-			e[0] = (e[0] + (p[o_x + k0] | (p[o_x + g0 + k0] << 8))) & 0xffff
-			e[1] = (e[1] + (p[o_y + k0] | (p[o_y + g0 + k0] << 8))) & 0xffff
+			e[0] = (e[0] + c_x[k0]) & 0xffff
+			e[1] = (e[1] + c_y[k0]) & 0xffff
 			k0 += 1
 		if m & 2: # head
-			e[2] = p[o_head + k1]
+			e[2] = c_head[k1]
 			k1 += 1
 		if m & 4: # vel: VX, VY as u8
-			e[3] = p[o_vx + k2]
-			e[4] = p[o_vy + k2]
+			e[3] = c_vx[k2]
+			e[4] = c_vy[k2]
 			k2 += 1
-		if m & 8: # anim: State, Clip, Speed
-			e[6] = p[o_state + k3] | (p[o_state + g3 + k3] << 8)
-			e[7] = p[o_clip + k3] | (p[o_clip + g3 + k3] << 8)
-			e[8] = p[o_speed + k3] | (p[o_speed + g3 + k3] << 8)
+		if m & 8: # anim: State, Clip
+			e[6] = c_state[k3]
+			e[7] = c_clip[k3]
 			k3 += 1
 		if m & 16: # time: TimeRef delta mod 65536
-			e[9] = (e[9] + (p[o_time + k4] | (p[o_time + g4 + k4] << 8))) & 0xffff
+			e[9] = (e[9] + c_time[k4]) & 0xffff
 			k4 += 1
 		if m & 32: # fade: PrevClip, Fade
-			e[10] = p[o_prev + k5] | (p[o_prev + g5 + k5] << 8)
-			e[11] = p[o_fade + k5]
+			e[10] = c_prev[k5]
+			e[11] = c_fade[k5]
 			k5 += 1
-		if m & 64: # pos8: X, Y as i8 deltas (a byte b is b - 256 when b >= 128)
-			var dx: int = p[o_x8 + k6]
-			var dy: int = p[o_y8 + k6]
-			e[0] = (e[0] + dx - (256 if dx >= 128 else 0)) & 0xffff
-			e[1] = (e[1] + dy - (256 if dy >= 128 else 0)) & 0xffff
+		if m & 64: # speed
+			e[8] = c_speed[k6]
 			k6 += 1
 		var h := hash_entity(id, e)
 		e[F_HASH] = h
@@ -462,6 +465,75 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 		ents[id] = e
 	t.written = ids
 	return true
+
+
+# ---- Rice-coded bitstream (net/game/payload.go: bitWriter, bitReader) ----
+# Bits are read least significant first. A number with parameter k is q one bits
+# and a zero, then k bits (u = q << k | bits); 16 one bits escape to 16 raw bits,
+# used only when q would be 16 or more.
+var _p: PoolByteArray
+var _byte := 0 # next byte of _p to load
+var _acc := 0 # loaded bits not yet read (fewer than 48: never negative)
+var _nb := 0 # how many
+var _bad := false # read past the end, or a non-canonical escape
+
+
+func _fill(want: int) -> void:
+	while _nb < want and _byte < _p.size():
+		_acc |= _p[_byte] << _nb
+		_byte += 1
+		_nb += 8
+
+
+func _bits(n: int) -> int:
+	if _nb < n:
+		_fill(n)
+		if _nb < n:
+			_bad = true
+			return 0
+	var v := _acc & ((1 << n) - 1)
+	_acc >>= n
+	_nb -= n
+	return v
+
+
+func _rice(k: int) -> int:
+	_fill(32)
+	var q := 0
+	var a := _acc
+	while q < 16 and q < _nb and (a & 1) == 1:
+		a >>= 1
+		q += 1
+	if q == 16:
+		_acc = a
+		_nb -= 16
+		var u := _bits(16)
+		if (u >> k) < 16:
+			_bad = true
+		return u
+	if q >= _nb: # no zero before the end
+		_bad = true
+		return 0
+	_acc = a >> 1
+	_nb -= q + 1
+	return (q << k) | _bits(k)
+
+
+# _read_ids reads n Rice-coded id gaps (minus one; k first) as ascending ids.
+func _read_ids(n: int) -> PoolIntArray:
+	var ids := PoolIntArray()
+	if n == 0:
+		return ids
+	ids.resize(n)
+	var k := _bits(4)
+	var prev := 0
+	for i in range(n):
+		prev += _rice(k) + 1
+		if _bad or prev > 65535:
+			_bad = true
+			return ids
+		ids[i] = prev
+	return ids
 
 
 # ---- NQH1 state hash (doc.go, "State hash") ----

@@ -15,7 +15,7 @@
 // snapshot id and applies each snapshot to the baseline it names ([Decoder.Apply]),
 // checking the server's state hash ([Table.Hash]).
 //
-// # Wire format (version 2)
+// # Wire format (version 3)
 //
 // All integers are little-endian (StreamPeerBuffer's default). Every message starts with
 // its type byte ([MsgType]). Parsers reject short input, trailing bytes and out-of-range
@@ -23,7 +23,7 @@
 //
 //	Hello   (0x01, client → server), exactly HelloSize = 300 bytes
 //	  0  u8   type
-//	  1  u16  protocol version (2: snapshots carry merge bits; 1 had none)
+//	  1  u16  protocol version (3: Rice-coded payloads; 2 had byte columns; 1 no merge bits)
 //	  3  u8   token length n (≤ 255)
 //	  4  n    token text
 //	  4+n     zero padding to 300 bytes: no server reply before authentication is larger
@@ -66,44 +66,55 @@
 //
 // # Compression
 //
-// Payloads hold little for zstd's matches beyond runs of equal bytes (the high-byte
-// planes of small values, constant columns), and compressing costs about a third of
-// the encoder's time. So a payload goes in a frame of raw blocks with every run of 8
-// or more equal bytes in an RLE block, which any zstd decoder reads; one in 32 is also
-// compressed with zstd to compare, and while zstd saves 10% or more over the RLE frame
+// The payload is already entropy-coded (Rice codes, below), so zstd finds almost
+// nothing in it: a payload goes in a frame of raw blocks (with any run of 8 or more
+// equal bytes in an RLE block), which any zstd decoder reads; one in 32 is also
+// compressed with zstd to compare, and while zstd saves 10% or more over that frame
 // the encoder compresses them all (and sends the smaller of the two). Payloads with 8
 // or more new entities or removals (a client learning the world) are measured apart
-// from the mostly-delta rest. At 2,100 moving entities zstd saves 0.4% on the deltas
-// (7.0 instead of 9.4 µs per client-snapshot for 34.0 instead of 34.5 records per
-// packet) and 3.3% on a new client's payloads (24.6 instead of 23.7 records): neither
-// pays for its time.
+// from the mostly-delta rest.
 //
 // # Snapshot payload
 //
-// The payload is columns (structure of arrays). A u16 list of n values is stored as two
-// byte planes: the n low bytes, then the n high bytes. Lists of ids are gap-coded: each
-// value is the id minus the previous id of the list (the first minus 0), ≥ 1.
-//
 //	u16  nrem: removed entities
 //	u16  nrec: entity records
-//	u16-planes[nrem]  removed id gaps
-//	u16-planes[nrec]  record id gaps (ascending NetIDs, ≤ 65535)
-//	u8[nrec]          record masks
-//	columns, each holding one value per record whose mask has the column's group bit,
-//	in record order:
-//	  bit 0 pos   u16-planes X delta, u16-planes Y delta   (value = baseline + delta mod 65536)
-//	  bit 1 head  u8 Head
-//	  bit 2 vel   u8 VX (i8), u8 VY (i8)
-//	  bit 3 anim  u16-planes State, Clip, Speed
-//	  bit 4 time  u16-planes TimeRef delta                 (mod 65536)
-//	  bit 5 fade  u16-planes PrevClip, u8 Fade
-//	  bit 6 pos8  u8 X delta, u8 Y delta as i8                (never with bit 0: the encoder
-//	              uses it when both deltas fit; a third of the position records
-//	              with 2,100 walking entities, 8.8 instead of 9.7 bytes per record)
-//	  bit 7 new   the entity is not in the baseline: start from an all-zero entity;
-//	              u16-planes Machine, u8 Team (the entity's identity, in new records
-//	              only: an entity whose Machine or Team changes is removed and new
-//	              again in one snapshot; a state change costs 6 bytes, not 9)
+//	then a bitstream, least significant bit of each byte first, zero-padded to a byte:
+//	  if nrem > 0: u4 k, nrem × rice_k(id gap − 1)   removed ids, ascending
+//	  if nrec > 0: u4 k, nrec × rice_k(id gap − 1)   record ids, ascending (≤ 65535)
+//	               u8 d − 1, d × u8 mask              the distinct masks, most frequent first
+//	               u4 k, nrec × rice_k(rank)         each record's mask as its index (< d)
+//	  per column, in the order below, if any record's mask has the column's group:
+//	               u4 k, one rice_k(value) per such record, in record order
+//
+// An id gap is the id minus the previous id of its list (the first minus 0), ≥ 1.
+// rice_k(u), for a number u and a parameter k (0..15): q = u>>k one bits and a zero
+// bit, then the k low bits of u; when q ≥ 16, sixteen one bits and u in 16 bits
+// instead (and only then: decoders reject an escape that codes a smaller q). The
+// encoder picks each list's k (the one that codes it in the fewest bits, searched
+// around log2 of its mean) and the mask order; decoders take what the stream says.
+// Signed values (i8, i16 below) are zigzag-coded first: 0, −1, 1, −2, 2… → 0, 1, 2,
+// 3, 4…; a value out of its column's range (above 255 for u8 and i8) is corrupt.
+//
+//	group  columns
+//	bit 0 pos    i16 X delta, i16 Y delta      (value = baseline + delta mod 65536)
+//	bit 1 head   u8 Head
+//	bit 2 vel    i8 VX, i8 VY
+//	bit 3 anim   u16 State, u16 Clip
+//	bit 4 time   i16 TimeRef delta             (mod 65536)
+//	bit 5 fade   u16 PrevClip, u8 Fade
+//	bit 6 speed  u16 Speed
+//	bit 7 new    the entity is not in the baseline: start from an all-zero entity;
+//	             u16 Machine, u8 Team (the entity's identity, in new records only: an
+//	             entity whose Machine or Team changes is removed and new again in one
+//	             snapshot)
+//
+// Why Rice codes: the values of a column are mostly small (position deltas of a few
+// hundred steps, small animation ids, velocity bytes) with a long tail, which byte
+// columns spend whole bytes on and zstd (no entropy coding of a few hundred bytes
+// pays for its tables) cannot squeeze. On the shard's world (BenchmarkBroadcastShard,
+// 2,100 scripted players) a record took 10.5 bytes in version 2's byte columns with
+// RLE and takes 6.7 now; walkers (BenchmarkBroadcastSteady) 7.1 → 5.1 bytes, so a
+// 376-byte snapshot carries 51 instead of 33 records, 67 instead of 48.
 //
 // Applying: copy the baseline table; merge the snapshots the merge bits name (see
 // "Merging"); drop each removed id (it must be held); for each record, start from the
@@ -137,7 +148,7 @@
 // own view of the client's table has the merged snapshots merged at once, so encoding
 // a snapshot costs no more than without merging. A merged snapshot that falls out of
 // the client's reach (31 snapshots) before that (acks stopped) resets the view: the
-// next snapshot is full. Measured (BenchmarkBroadcast, 2,100 walking entities, 2,000
+// next snapshot is full. Measured with version 2's byte columns (BenchmarkBroadcast, 2,100 walking entities, 2,000
 // clients, 400-byte snapshots, acks 1 to 4 snapshots late): 39 instead of 25 records
 // per snapshot, 9.4 instead of 14.9 bytes per record, entities near the client resent
 // within 59 instead of 99 snapshots; with acks one snapshot late

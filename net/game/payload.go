@@ -2,6 +2,7 @@ package game
 
 import (
 	"encoding/binary"
+	"math/bits"
 )
 
 // Snapshot limits.
@@ -20,60 +21,96 @@ const (
 
 // Field groups: bit i of a record's mask says group i is present (see doc.go).
 const (
-	GroupPos  = 1 << 0 // X, Y as u16 deltas (mod 65536) from the baseline
-	GroupHead = 1 << 1 // Head
-	GroupVel  = 1 << 2 // VX, VY
-	GroupAnim = 1 << 3 // State, Clip, Speed
-	GroupTime = 1 << 4 // TimeRef as u16 delta (mod 65536) from the baseline
-	GroupFade = 1 << 5 // PrevClip, Fade
-	GroupPos8 = 1 << 6 // X, Y as i8 deltas from the baseline (never with GroupPos)
-	FlagNew   = 1 << 7 // entity not in the baseline: Machine, Team, then groups applied to a zero Entity
+	GroupPos   = 1 << 0 // X, Y as deltas (mod 65536) from the baseline
+	GroupHead  = 1 << 1 // Head
+	GroupVel   = 1 << 2 // VX, VY
+	GroupAnim  = 1 << 3 // State, Clip
+	GroupTime  = 1 << 4 // TimeRef as a delta (mod 65536) from the baseline
+	GroupFade  = 1 << 5 // PrevClip, Fade
+	GroupSpeed = 1 << 6 // Speed
+	FlagNew    = 1 << 7 // entity not in the baseline: Machine, Team, then groups applied to a zero Entity
+)
+
+// Column value kinds: how a column's value (as get returns it and set takes it) maps to
+// the unsigned number the bitstream codes.
+const (
+	plain8  = iota // 0..255, coded as is
+	plain16        // 0..65535, coded as is
+	zig8           // an int8 (as its byte), zigzag-coded: 0, −1, 1, −2… → 0, 1, 2, 3…
+	zig16          // an int16 (as its u16, a delta mod 65536), zigzag-coded
 )
 
 type column struct {
 	group uint8
-	size  int                       // 1 or 2 bytes
-	get   func(b, c *Entity) uint16 // wire value of c against baseline b
-	set   func(e *Entity, v uint16) // applies a wire value onto e, which holds the baseline
+	kind  uint8
+	get   func(b, c *Entity) uint16 // value of c against baseline b
+	set   func(e *Entity, v uint16) // applies a value onto e, which holds the baseline
 }
 
 // columns lists the payload columns in wire order.
 var columns = [...]column{
-	{GroupPos, 2, func(b, c *Entity) uint16 { return c.X - b.X }, func(e *Entity, v uint16) { e.X += v }},
-	{GroupPos, 2, func(b, c *Entity) uint16 { return c.Y - b.Y }, func(e *Entity, v uint16) { e.Y += v }},
-	{GroupHead, 1, func(_, c *Entity) uint16 { return uint16(c.Head) }, func(e *Entity, v uint16) { e.Head = uint8(v) }},
-	{GroupVel, 1, func(_, c *Entity) uint16 { return uint16(uint8(c.VX)) }, func(e *Entity, v uint16) { e.VX = int8(v) }},
-	{GroupVel, 1, func(_, c *Entity) uint16 { return uint16(uint8(c.VY)) }, func(e *Entity, v uint16) { e.VY = int8(v) }},
-	{GroupAnim, 2, func(_, c *Entity) uint16 { return c.State }, func(e *Entity, v uint16) { e.State = v }},
-	{GroupAnim, 2, func(_, c *Entity) uint16 { return c.Clip }, func(e *Entity, v uint16) { e.Clip = v }},
-	{GroupAnim, 2, func(_, c *Entity) uint16 { return c.Speed }, func(e *Entity, v uint16) { e.Speed = v }},
-	{GroupTime, 2, func(b, c *Entity) uint16 { return c.TimeRef - b.TimeRef }, func(e *Entity, v uint16) { e.TimeRef += v }},
-	{GroupFade, 2, func(_, c *Entity) uint16 { return c.PrevClip }, func(e *Entity, v uint16) { e.PrevClip = v }},
-	{GroupFade, 1, func(_, c *Entity) uint16 { return uint16(c.Fade) }, func(e *Entity, v uint16) { e.Fade = uint8(v) }},
-	{GroupPos8, 1, func(b, c *Entity) uint16 { return uint16(uint8(c.X - b.X)) }, func(e *Entity, v uint16) { e.X += uint16(int8(v)) }},
-	{GroupPos8, 1, func(b, c *Entity) uint16 { return uint16(uint8(c.Y - b.Y)) }, func(e *Entity, v uint16) { e.Y += uint16(int8(v)) }},
+	{GroupPos, zig16, func(b, c *Entity) uint16 { return c.X - b.X }, func(e *Entity, v uint16) { e.X += v }},
+	{GroupPos, zig16, func(b, c *Entity) uint16 { return c.Y - b.Y }, func(e *Entity, v uint16) { e.Y += v }},
+	{GroupHead, plain8, func(_, c *Entity) uint16 { return uint16(c.Head) }, func(e *Entity, v uint16) { e.Head = uint8(v) }},
+	{GroupVel, zig8, func(_, c *Entity) uint16 { return uint16(uint8(c.VX)) }, func(e *Entity, v uint16) { e.VX = int8(v) }},
+	{GroupVel, zig8, func(_, c *Entity) uint16 { return uint16(uint8(c.VY)) }, func(e *Entity, v uint16) { e.VY = int8(v) }},
+	{GroupAnim, plain16, func(_, c *Entity) uint16 { return c.State }, func(e *Entity, v uint16) { e.State = v }},
+	{GroupAnim, plain16, func(_, c *Entity) uint16 { return c.Clip }, func(e *Entity, v uint16) { e.Clip = v }},
+	{GroupTime, zig16, func(b, c *Entity) uint16 { return c.TimeRef - b.TimeRef }, func(e *Entity, v uint16) { e.TimeRef += v }},
+	{GroupFade, plain16, func(_, c *Entity) uint16 { return c.PrevClip }, func(e *Entity, v uint16) { e.PrevClip = v }},
+	{GroupFade, plain8, func(_, c *Entity) uint16 { return uint16(c.Fade) }, func(e *Entity, v uint16) { e.Fade = uint8(v) }},
+	{GroupSpeed, plain16, func(_, c *Entity) uint16 { return c.Speed }, func(e *Entity, v uint16) { e.Speed = v }},
 	// The identity of a new entity: what an entity keeps for life (the encoder sends a
 	// removal and a new record when one changes).
-	{FlagNew, 2, func(_, c *Entity) uint16 { return c.Machine }, func(e *Entity, v uint16) { e.Machine = v }},
-	{FlagNew, 1, func(_, c *Entity) uint16 { return uint16(c.Team) }, func(e *Entity, v uint16) { e.Team = uint8(v) }},
+	{FlagNew, plain16, func(_, c *Entity) uint16 { return c.Machine }, func(e *Entity, v uint16) { e.Machine = v }},
+	{FlagNew, plain8, func(_, c *Entity) uint16 { return uint16(c.Team) }, func(e *Entity, v uint16) { e.Team = uint8(v) }},
 }
 
 const numColumns = len(columns)
+
+// toWire maps a column value of the given kind to the number the bitstream codes.
+func toWire(kind uint8, v uint16) uint32 {
+	switch kind {
+	case zig8:
+		x := int32(int8(v))
+		return uint32(x<<1 ^ x>>31)
+	case zig16:
+		x := int32(int16(v))
+		return uint32(x<<1 ^ x>>31)
+	}
+	return uint32(v)
+}
+
+// fromWire inverts toWire; ok is false for a number no value of the kind codes to.
+func fromWire(kind uint8, u uint32) (v uint16, ok bool) {
+	switch kind {
+	case plain8, zig8:
+		if u > 0xff {
+			return 0, false
+		}
+	default:
+		if u > 0xffff {
+			return 0, false
+		}
+	}
+	switch kind {
+	case zig8:
+		return uint16(uint8(u>>1 ^ -(u & 1))), true // zigzag back, as the int8's byte
+	case zig16:
+		return uint16(u>>1 ^ -(u & 1)), true
+	}
+	return uint16(u), true
+}
 
 // sameIdentity reports whether b and c have the same Machine and Team, which only a
 // new record sets.
 func sameIdentity(b, c *Entity) bool { return b.Machine == c.Machine && b.Team == c.Team }
 
-// diffMask returns the groups in which c differs from b (of the same identity); a
-// position delta that fits in a byte on both axes goes in GroupPos8.
+// diffMask returns the groups in which c differs from b (of the same identity).
 func diffMask(b, c *Entity) uint8 {
 	var m uint8
 	if b.X != c.X || b.Y != c.Y {
-		if dx, dy := int16(c.X-b.X), int16(c.Y-b.Y); dx == int16(int8(dx)) && dy == int16(int8(dy)) {
-			m |= GroupPos8
-		} else {
-			m |= GroupPos
-		}
+		m |= GroupPos
 	}
 	if b.Head != c.Head {
 		m |= GroupHead
@@ -81,7 +118,7 @@ func diffMask(b, c *Entity) uint8 {
 	if b.VX != c.VX || b.VY != c.VY {
 		m |= GroupVel
 	}
-	if b.State != c.State || b.Clip != c.Clip || b.Speed != c.Speed {
+	if b.State != c.State || b.Clip != c.Clip {
 		m |= GroupAnim
 	}
 	if b.TimeRef != c.TimeRef {
@@ -89,6 +126,9 @@ func diffMask(b, c *Entity) uint8 {
 	}
 	if b.PrevClip != c.PrevClip || b.Fade != c.Fade {
 		m |= GroupFade
+	}
+	if b.Speed != c.Speed {
+		m |= GroupSpeed
 	}
 	return m
 }
@@ -100,13 +140,32 @@ type payload struct {
 	ids   []uint16 // record ids, ascending
 	masks []uint8  // per record
 	cols  [numColumns][]uint16
-	tmp   []uint16
 	news  int // records with FlagNew
+
+	// The coding parameters, which append chooses (pick) or parse reads (parsed): the
+	// distinct masks by rank (most frequent first) and the Rice parameter of each list.
+	parsed bool
+	dict   []uint8
+	k      [numLists]uint8
+	rank   [256]uint8 // scratch: mask → rank
+	hist   [256]uint16
+	wire   [numLists][]uint32 // scratch: the numbers each list codes
 }
+
+// The lists of the bitstream with a Rice parameter each: the removed id gaps, the
+// record id gaps, the mask ranks, then the columns.
+const (
+	listRem = iota
+	listIDs
+	listRanks
+	listCols
+	numLists = listCols + numColumns
+)
 
 func (p *payload) reset() {
 	p.rem, p.ids, p.masks = p.rem[:0], p.ids[:0], p.masks[:0]
 	p.news = 0
+	p.parsed = false
 	for i := range p.cols {
 		p.cols[i] = p.cols[i][:0]
 	}
@@ -127,73 +186,230 @@ func (p *payload) add(id uint16, m uint8, b, c *Entity) {
 	}
 }
 
-// appendPlanes appends n u16 values as two byte planes: the n low bytes, then the n high
-// bytes (zstd compresses the mostly-constant high bytes of small deltas to almost nothing).
-func appendPlanes(b []byte, vals []uint16) []byte {
-	for _, v := range vals {
-		b = append(b, byte(v))
+// Rice codes (see doc.go, "Snapshot payload"): a number u with parameter k is q = u>>k
+// one bits and a zero bit, then the k low bits of u; when q ≥ riceEscape, riceEscape
+// one bits and then u in 16 bits.
+const (
+	riceEscape = 16
+	maxRiceK   = 15
+)
+
+// bestK returns the Rice parameter that codes the numbers u in the fewest bits,
+// searched around the one their mean suggests.
+func bestK(u []uint32) uint8 {
+	if len(u) == 0 {
+		return 0
 	}
-	for _, v := range vals {
-		b = append(b, byte(v>>8))
+	var sum uint64
+	for _, x := range u {
+		sum += uint64(x)
 	}
-	return b
+	k := uint(min(max(bits.Len64(sum/uint64(len(u)))-1, 1), maxRiceK-1)) // try k−1, k, k+1
+	var c0, c1, c2 uint
+	for _, x := range u {
+		c0 += riceBits(x, k-1)
+		c1 += riceBits(x, k)
+		c2 += riceBits(x, k+1)
+	}
+	switch {
+	case c0 <= c1 && c0 <= c2:
+		return uint8(k - 1)
+	case c1 <= c2:
+		return uint8(k)
+	}
+	return uint8(k + 1)
 }
 
-func readPlanes(dst []uint16, b []byte, n int) []uint16 {
-	lo, hi := b[:n], b[n:2*n]
-	for i := range n {
-		dst = append(dst, uint16(lo[i])|uint16(hi[i])<<8)
+// riceBits returns the bits u takes coded with parameter k.
+func riceBits(u uint32, k uint) uint {
+	if q := uint(u >> k); q < riceEscape {
+		return q + 1 + k
 	}
-	return dst
+	return riceEscape + 16
 }
 
-// gaps turns ascending ids into differences from the previous id (the first from 0).
-func gaps(dst, ids []uint16) []uint16 {
-	prev := uint16(0)
-	for _, id := range ids {
-		dst = append(dst, id-prev)
-		prev = id
-	}
-	return dst
-}
-
-// ungap turns gaps back into ids in place; gaps must be ≥ 1 and ids stay ≤ MaxWireID.
-func ungap(g []uint16) bool {
-	prev := 0
-	for i, d := range g {
-		if d == 0 || prev+int(d) > MaxWireID {
-			return false
+// wireLists fills p.wire with the numbers each list codes; unless p was parsed, it
+// chooses the coding parameters first: the mask dictionary, most frequent first
+// (ties by mask), and each list's Rice parameter.
+func (p *payload) wireLists() {
+	if !p.parsed {
+		p.hist = [256]uint16{}
+		for _, m := range p.masks {
+			p.hist[m]++
 		}
-		prev += int(d)
-		g[i] = uint16(prev)
+		p.dict = p.dict[:0]
+		for m := range 256 {
+			if p.hist[m] > 0 {
+				p.dict = append(p.dict, uint8(m))
+			}
+		}
+		// A stable insertion sort: a few dozen masks at most in practice.
+		for i := 1; i < len(p.dict); i++ {
+			for j := i; j > 0 && p.hist[p.dict[j]] > p.hist[p.dict[j-1]]; j-- {
+				p.dict[j], p.dict[j-1] = p.dict[j-1], p.dict[j]
+			}
+		}
 	}
-	return true
+	for i, m := range p.dict {
+		p.rank[m] = uint8(i)
+	}
+	gapsMinusOne := func(dst []uint32, ids []uint16) []uint32 {
+		prev := uint16(0)
+		for _, id := range ids {
+			dst = append(dst, uint32(id-prev)-1)
+			prev = id
+		}
+		return dst
+	}
+	p.wire[listRem] = gapsMinusOne(p.wire[listRem][:0], p.rem)
+	p.wire[listIDs] = gapsMinusOne(p.wire[listIDs][:0], p.ids)
+	w := p.wire[listRanks][:0]
+	for _, m := range p.masks {
+		w = append(w, uint32(p.rank[m]))
+	}
+	p.wire[listRanks] = w
+	for i := range columns {
+		w, kind := p.wire[listCols+i][:0], columns[i].kind
+		for _, v := range p.cols[i] {
+			w = append(w, toWire(kind, v))
+		}
+		p.wire[listCols+i] = w
+	}
+	if !p.parsed {
+		for i := range p.wire {
+			p.k[i] = bestK(p.wire[i])
+		}
+	}
 }
 
-// append appends the payload layout of p to b, using tmp as scratch. Lists must be
-// ascending and the columns consistent with the masks (as add keeps them).
+// bitWriter appends bits to a byte slice, least significant bit first.
+type bitWriter struct {
+	b   []byte
+	acc uint64
+	n   uint
+}
+
+// write appends the n ≤ 32 low bits of v.
+func (w *bitWriter) write(v uint32, n uint) {
+	w.acc |= uint64(v) << w.n
+	w.n += n
+	if w.n >= 32 {
+		w.b = binary.LittleEndian.AppendUint32(w.b, uint32(w.acc))
+		w.acc >>= 32
+		w.n -= 32
+	}
+}
+
+func (w *bitWriter) rice(u uint32, k uint) {
+	if q := uint(u >> k); q < riceEscape {
+		w.write((u&(1<<k-1))<<(q+1)|(1<<q-1), q+1+k) // q ones, a zero, the k low bits
+	} else {
+		w.write(1<<riceEscape-1|u<<riceEscape, riceEscape+16)
+	}
+}
+
+// flush pads the last byte with zero bits and returns the bytes.
+func (w *bitWriter) flush() []byte {
+	for ; w.n > 0; w.n -= min(w.n, 8) {
+		w.b = append(w.b, byte(w.acc))
+		w.acc >>= 8
+	}
+	w.acc = 0
+	return w.b
+}
+
+// append appends the payload layout of p to b, coded with the parameters parse read
+// or else the best ones. Lists must be ascending and the columns consistent with the
+// masks (as add keeps them).
 func (p *payload) append(b []byte) []byte {
+	p.wireLists()
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(p.rem)))
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(p.ids)))
-	p.tmp = gaps(p.tmp[:0], p.rem)
-	b = appendPlanes(b, p.tmp)
-	p.tmp = gaps(p.tmp[:0], p.ids)
-	b = appendPlanes(b, p.tmp)
-	b = append(b, p.masks...)
-	for i := range columns {
-		if columns[i].size == 1 {
-			for _, v := range p.cols[i] {
-				b = append(b, byte(v))
-			}
-		} else {
-			b = appendPlanes(b, p.cols[i])
+	w := bitWriter{b: b}
+	list := func(i int) {
+		k := uint(p.k[i])
+		w.write(uint32(k), 4)
+		for _, u := range p.wire[i] {
+			w.rice(u, k)
 		}
 	}
-	return b
+	if len(p.rem) > 0 {
+		list(listRem)
+	}
+	if len(p.ids) > 0 {
+		list(listIDs)
+		w.write(uint32(len(p.dict)-1), 8)
+		for _, m := range p.dict {
+			w.write(uint32(m), 8)
+		}
+		list(listRanks)
+	}
+	for i := range columns {
+		if len(p.cols[i]) > 0 {
+			list(listCols + i)
+		}
+	}
+	return w.flush()
 }
 
-// parse decodes a payload into p, checking every length before reading. It returns
-// ErrCorrupt unwrapped on any malformation.
+// bitReader reads what bitWriter wrote. A read past the end sets bad.
+type bitReader struct {
+	b   []byte
+	off int
+	acc uint64
+	n   uint
+	bad bool
+}
+
+func (r *bitReader) refill() {
+	for r.n <= 56 && r.off < len(r.b) {
+		r.acc |= uint64(r.b[r.off]) << r.n
+		r.off++
+		r.n += 8
+	}
+}
+
+func (r *bitReader) read(n uint) uint32 {
+	if r.n < n {
+		r.refill()
+		if r.n < n {
+			r.bad = true
+			return 0
+		}
+	}
+	v := uint32(r.acc & (1<<n - 1))
+	r.acc >>= n
+	r.n -= n
+	return v
+}
+
+// rice reads a Rice-coded number with parameter k, rejecting an escape that codes a
+// number the short form codes (encodings are canonical).
+func (r *bitReader) rice(k uint) uint32 {
+	if r.n < riceEscape+1+maxRiceK {
+		r.refill()
+	}
+	q := uint(bits.TrailingZeros64(^r.acc)) // the one bits; acc is 0 beyond n
+	if q >= riceEscape {
+		r.acc >>= riceEscape
+		r.n -= riceEscape
+		u := r.read(16)
+		if u>>k < riceEscape {
+			r.bad = true
+		}
+		return u
+	}
+	if q+1+k > r.n {
+		r.bad = true
+		return 0
+	}
+	r.acc >>= q + 1
+	r.n -= q + 1
+	return uint32(q)<<k | r.read(k)
+}
+
+// parse decodes a payload into p, checking every length and value before using it.
+// It returns ErrCorrupt unwrapped on any malformation.
 func (p *payload) parse(b []byte) error {
 	p.reset()
 	if len(b) < 4 {
@@ -201,59 +417,91 @@ func (p *payload) parse(b []byte) error {
 	}
 	nrem := int(binary.LittleEndian.Uint16(b))
 	nrec := int(binary.LittleEndian.Uint16(b[2:]))
-	off := 4
-	if len(b)-off < 2*nrem+3*nrec {
+	// Every number takes at least one bit: a cheap bound before reading.
+	if 8*(len(b)-4) < nrem+2*nrec {
 		return ErrCorrupt
 	}
-	p.rem = readPlanes(p.rem, b[off:], nrem)
-	off += 2 * nrem
-	p.ids = readPlanes(p.ids, b[off:], nrec)
-	off += 2 * nrec
-	if !ungap(p.rem) || !ungap(p.ids) {
-		return ErrCorrupt
-	}
-	p.masks = append(p.masks, b[off:off+nrec]...)
-	off += nrec
-	for _, m := range p.masks {
-		if m&GroupPos != 0 && m&GroupPos8 != 0 {
+	r := bitReader{b: b[4:]}
+	var ok bool
+	if nrem > 0 {
+		if p.rem, ok = r.ids(p.rem, nrem, &p.k[listRem]); !ok {
 			return ErrCorrupt
 		}
 	}
 	var groups [8]int
-	for _, m := range p.masks {
-		for g := range 8 {
-			groups[g] += int(m >> g & 1)
+	if nrec > 0 {
+		if p.ids, ok = r.ids(p.ids, nrec, &p.k[listIDs]); !ok {
+			return ErrCorrupt
 		}
-	}
-	need := 0
-	for i := range columns {
-		need += columns[i].size * groups[bitIndex(columns[i].group)]
-	}
-	if len(b)-off != need {
-		return ErrCorrupt
+		d := int(r.read(8)) + 1
+		if d > nrec {
+			return ErrCorrupt
+		}
+		p.dict = p.dict[:0]
+		p.hist = [256]uint16{}
+		for range d {
+			m := uint8(r.read(8))
+			if p.hist[m] != 0 {
+				return ErrCorrupt // a mask twice
+			}
+			p.hist[m] = 1
+			p.dict = append(p.dict, m)
+		}
+		k := r.read(4)
+		p.k[listRanks] = uint8(k)
+		for range nrec {
+			i := r.rice(uint(k))
+			if i >= uint32(d) || r.bad {
+				return ErrCorrupt
+			}
+			m := p.dict[i]
+			p.masks = append(p.masks, m)
+			for g := range 8 {
+				groups[g] += int(m >> g & 1)
+			}
+		}
 	}
 	for i := range columns {
 		col := &columns[i]
-		n := groups[bitIndex(col.group)]
-		if col.size == 1 {
-			for _, v := range b[off : off+n] {
-				p.cols[i] = append(p.cols[i], uint16(v))
-			}
-		} else {
-			p.cols[i] = readPlanes(p.cols[i], b[off:], n)
+		n := groups[bits.TrailingZeros8(col.group)]
+		if n == 0 {
+			continue
 		}
-		off += col.size * n
+		k := r.read(4)
+		p.k[listCols+i] = uint8(k)
+		for range n {
+			v, ok := fromWire(col.kind, r.rice(uint(k)))
+			if !ok || r.bad {
+				return ErrCorrupt
+			}
+			p.cols[i] = append(p.cols[i], v)
+		}
 	}
+	if r.bad || r.off != len(r.b) || r.n >= 8 || r.acc != 0 {
+		return ErrCorrupt // short, trailing bytes, or padding that is not zero
+	}
+	for _, m := range p.masks {
+		if m&FlagNew != 0 {
+			p.news++
+		}
+	}
+	p.parsed = true
 	return nil
 }
 
-func bitIndex(g uint8) int {
-	for i := range 8 {
-		if g == 1<<i {
-			return i
+// ids reads n Rice-coded id gaps (k first) into dst as ascending ids ≤ MaxWireID.
+func (r *bitReader) ids(dst []uint16, n int, kp *uint8) ([]uint16, bool) {
+	k := r.read(4)
+	*kp = uint8(k)
+	prev := uint32(0)
+	for range n {
+		prev += r.rice(uint(k)) + 1
+		if prev > MaxWireID || r.bad {
+			return dst, false
 		}
+		dst = append(dst, uint16(prev))
 	}
-	panic("game: group is not a single bit")
+	return dst, true
 }
 
 // SnapshotHeader is the fixed part of a snapshot message.

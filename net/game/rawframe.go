@@ -9,7 +9,7 @@ import (
 // appendRawFrame appends to dst a zstd frame (RFC 8878) holding src in raw blocks,
 // with runs of 8 or more equal bytes in RLE blocks (4 bytes each): what a zstd encoder
 // produces for data without matches, at a fraction of the cost of looking for them
-// (the high-byte planes of small values and constant columns are such runs). The frame
+// (a payload's runs of zero bits are such runs, rarely more). The frame
 // carries the content size and the content checksum. Every zstd decoder reads it
 // (Godot's PoolByteArray.decompress, klauspost/compress). src must be at most 65791
 // bytes (a 2-byte frame content size; MaxPayload is smaller).

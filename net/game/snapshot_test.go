@@ -468,9 +468,8 @@ func stillSession(t *testing.T) (*sim, *session) {
 	return sm, s
 }
 
-// TestPositionWidth: a position delta that fits a signed byte on both axes goes in
-// GroupPos8 (two bytes), a larger one in GroupPos (four), and both decode to the
-// frame's value.
+// TestPositionWidth: a position delta takes bits by its size (Rice-coded zigzag), and
+// every size decodes to the frame's value.
 func TestPositionWidth(t *testing.T) {
 	sm, s := stillSession(t)
 	w := sm.w
@@ -478,43 +477,103 @@ func TestPositionWidth(t *testing.T) {
 		e, _ := w.Entity(id)
 		ecs.Get[ecs.Position](w, e, w.C.Pos).X += dx
 	}
+	var prev int
 	for _, tc := range []struct {
 		name string
 		dx   int32 // µm: a step of the 256 m arena is ≈ 3,906 µm
-		want uint8
 	}{
-		{"small step", 100 * 3906, GroupPos8},
-		{"small step back", -127 * 3906, GroupPos8},
-		{"large step", 200 * 3906, GroupPos},
-		{"large step back", -300 * 3906, GroupPos},
+		{"one step", 3906},
+		{"small step back", -20 * 3906},
+		{"large step", 2000 * 3906},
+		{"across the arena", -60000 * 3906},
 	} {
 		move(sm.ids[1], tc.dx)
 		w.G.Tick++
 		f, _ := s.roundTrip(w) // deliver checks the decoded values against f
-		var got uint8
-		for i, id := range s.enc.p.ids {
-			if ecs.NetID(id) == sm.ids[1] {
-				got = s.enc.p.masks[i] & (GroupPos | GroupPos8)
-			}
+		if len(s.enc.p.ids) != 1 || s.enc.p.masks[0] != GroupPos {
+			t.Fatalf("%s: records %v masks %v, want one position record", tc.name, s.enc.p.ids, s.enc.p.masks)
 		}
-		if got != tc.want {
-			t.Errorf("%s: position group %#x, want %#x (frame %d)", tc.name, got, tc.want, f.ID)
+		if n := s.enc.Stats.Raw; n < prev {
+			t.Errorf("%s: payload %d bytes, less than the smaller step's %d (frame %d)", tc.name, n, prev, f.ID)
+		} else {
+			prev = n
 		}
 	}
 }
 
-// TestPayloadBothPositionGroups: a record with both position groups is corrupt.
-func TestPayloadBothPositionGroups(t *testing.T) {
+// TestPayloadCoding: payloads round-trip at the edges of every column's range and of
+// the Rice codes (escapes), parse → append gives the same bytes, and malformed
+// bitstreams are corrupt.
+func TestPayloadCoding(t *testing.T) {
 	var p payload
-	p.add(5, GroupPos8, &Entity{}, &Entity{X: 3, Y: 4})
-	raw := p.append(nil)
-	if err := new(payload).parse(raw); err != nil {
-		t.Fatalf("valid payload: %v", err)
+	edge := []Entity{
+		{},
+		{X: 1, Y: 0xffff, Head: 255, VX: -128, VY: 127, Machine: 0xffff, State: 0xffff, Clip: 1, Speed: 0xffff, TimeRef: 0x8000, PrevClip: 0xffff, Fade: 255, Team: 255},
+		{X: 0x7fff, Y: 0x8000, Head: 1, VX: 127, VY: -128, Machine: 1, State: 300, Clip: 0xffff, Speed: 1000, TimeRef: 0x7fff, PrevClip: 2, Fade: 1, Team: 1},
 	}
-	raw[4+2+0] |= GroupPos // the mask byte, after counts and the id planes
-	raw = append(raw, 0, 0, 0, 0)
-	if err := new(payload).parse(raw); err != ErrCorrupt {
-		t.Fatalf("both position groups: %v, want ErrCorrupt", err)
+	for i := range edge {
+		p.add(uint16(1+i*1000), diffMask(&zeroEntity, &edge[i])|FlagNew, &zeroEntity, &edge[i])
+		for j := range edge {
+			if b, c := &edge[i], &edge[j]; sameIdentity(b, c) && i != j {
+				p.add(uint16(40000+i*10+j), diffMask(b, c), b, c)
+			}
+		}
+	}
+	p.rem = append(p.rem, 7, 8, MaxWireID)
+	raw := p.append(nil)
+	var q payload
+	if err := q.parse(raw); err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if !slices.Equal(q.ids, p.ids) || !slices.Equal(q.masks, p.masks) || !slices.Equal(q.rem, p.rem) {
+		t.Fatalf("ids %v masks %v rem %v, want %v %v %v", q.ids, q.masks, q.rem, p.ids, p.masks, p.rem)
+	}
+	for c := range columns {
+		if !slices.Equal(q.cols[c], p.cols[c]) {
+			t.Errorf("column %d: %v, want %v", c, q.cols[c], p.cols[c])
+		}
+	}
+	if again := q.append(nil); !bytes.Equal(again, raw) {
+		t.Fatalf("parse → append: %x, want %x", again, raw)
+	}
+
+	// One record (id 5, mask GroupHead, Head h) coded by hand: counts, then the bits.
+	one := func(bitsLSB ...[2]uint32) []byte {
+		w := bitWriter{b: []byte{0, 0, 1, 0}}
+		for _, x := range bitsLSB {
+			w.write(x[0], uint(x[1]))
+		}
+		return w.flush()
+	}
+	valid := one([2]uint32{0, 4}, [2]uint32{0xf, 5}, [2]uint32{0, 8}, [2]uint32{GroupHead, 8}, [2]uint32{0, 4}, [2]uint32{0, 1},
+		[2]uint32{7, 4}, [2]uint32{0x1, 2}, [2]uint32{0x7f, 7}) // k 0, id gap 5 − 1 (4 ones, a zero); 1 mask; k 0, rank 0; k 7, Head 255 (q 1, low 127)
+	if err := new(payload).parse(valid); err != nil {
+		t.Fatalf("hand-coded payload: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		raw  []byte
+	}{
+		{"trailing byte", append(slices.Clone(valid), 0)},
+		{"padding not zero", func() []byte { b := slices.Clone(valid); b[len(b)-1] |= 0x80; return b }()},
+		{"short", valid[:len(valid)-1]},
+		{"head above 255", one([2]uint32{0, 4}, [2]uint32{0xf, 5}, [2]uint32{0, 8}, [2]uint32{GroupHead, 8}, [2]uint32{0, 4}, [2]uint32{0, 1},
+			[2]uint32{8, 4}, [2]uint32{0x1, 2}, [2]uint32{0, 8})}, // k 8, q 1: 256
+		{"escape coding a short number", one([2]uint32{0, 4}, [2]uint32{0xf, 5}, [2]uint32{0, 8}, [2]uint32{GroupHead, 8}, [2]uint32{0, 4}, [2]uint32{0, 1},
+			[2]uint32{0, 4}, [2]uint32{0xffff, 16}, [2]uint32{3, 16})},
+		{"rank beyond the dictionary", one([2]uint32{0, 4}, [2]uint32{0xf, 5}, [2]uint32{0, 8}, [2]uint32{GroupHead, 8}, [2]uint32{0, 4}, [2]uint32{1, 2},
+			[2]uint32{0, 4}, [2]uint32{0, 1})},
+		{"id beyond MaxWireID", append([]byte{0, 0, 1, 0}, func() []byte { // a gap of 65536
+			w := bitWriter{}
+			w.write(0, 4)
+			w.write(0xffff, 16)
+			w.write(0xffff, 16)
+			return w.flush()
+		}()...)},
+	} {
+		if err := new(payload).parse(tc.raw); err != ErrCorrupt {
+			t.Errorf("%s: %v, want ErrCorrupt", tc.name, err)
+		}
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/shardsim/shardsim/clients/godot/godottest"
 	"github.com/shardsim/shardsim/ecs"
@@ -204,6 +205,28 @@ func TestDecoderMatchesGo(t *testing.T) {
 	deliver(damaged(func(b []byte) { b[1] += 4; copy(b[29:33], []byte{1, 0, 1, 0}) })) // too large
 	deliver(damaged(func(b []byte) { b[1] += 5; b[12] |= 0x80 }))                      // merge bit 31: range
 	deliver(damaged(func(b []byte) { b[1] += 6; b[9] |= 0x1e }))                       // merges snapshots not held: baseline
+	// Payloads that decompress but do not parse (re-framed with their new size).
+	repayload := func(bump byte, f func(p []byte) []byte) []byte {
+		h, frame, err := game.ParseSnapshotHeader(last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zd, _ := zstd.NewReader(nil)
+		defer zd.Close()
+		p, err := zd.DecodeAll(frame, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = f(p)
+		h.ID += uint32(bump)
+		h.Size = uint32(len(p))
+		ze, _ := zstd.NewWriter(nil)
+		return ze.EncodeAll(p, game.AppendSnapshotHeader(nil, &h))
+	}
+	deliver(repayload(7, func(p []byte) []byte { return append(p, 0) }))            // a trailing byte
+	deliver(repayload(8, func(p []byte) []byte { return p[:len(p)-1] }))            // the bitstream cut short
+	deliver(repayload(9, func(p []byte) []byte { p[2]++; return p }))               // one more record than coded
+	deliver(repayload(10, func(p []byte) []byte { p[len(p)-1] |= 0x80; return p })) // the last byte's top bit: padding or a value
 
 	// hash_entity on extreme values, against game.HashEntity.
 	rng := mrand.New(mrand.NewPCG(1, 2))
@@ -294,7 +317,7 @@ func TestDecoderMatchesGo(t *testing.T) {
 	if merges < 20 {
 		t.Errorf("only %d snapshots merge others", merges)
 	}
-	for _, k := range []string{"full", "delta", "baseline", "duplicate", "stale", "short", "range", "zstd", "too_large", "mismatch"} {
+	for _, k := range []string{"full", "delta", "baseline", "duplicate", "stale", "short", "range", "zstd", "too_large", "corrupt", "mismatch"} {
 		if kinds[k] == 0 {
 			t.Errorf("the schedule has no %q case", k)
 		}
