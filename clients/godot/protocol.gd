@@ -344,6 +344,7 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 	var masks := PoolIntArray()
 	masks.resize(nrec)
 	var g := [0, 0, 0, 0, 0, 0, 0, 0] # records per group
+	var gn := [0, 0, 0, 0, 0, 0, 0, 0] # new records per group
 	if nrec > 0:
 		var d := _bits(8) + 1
 		if d > nrec:
@@ -366,23 +367,38 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 			masks[i] = m
 			for b in range(8):
 				g[b] += (m >> b) & 1
+				if m & FLAG_NEW:
+					gn[b] += (m >> b) & 1
 	# Columns in wire order: [group bit, kind (0 u8, 1 u16, 2 zigzag i8, 3 zigzag
-	# i16)], as net/game/payload.go's columns.
+	# i16)], as net/game/payload.go's columns. Each has a parameter for the values
+	# of records that are not new and one for those of new records (if any), then
+	# the values in record order.
 	var cols := []
 	for c in COLUMNS:
-		var cnt: int = g[c[0]]
+		var bit: int = c[0]
+		var cnt: int = g[bit]
 		var vals := PoolIntArray()
 		if cnt > 0:
 			vals.resize(cnt)
-			var k := _bits(4)
+			var ko := 0
+			var kn := 0
+			if cnt > gn[bit]:
+				ko = _bits(4)
+			if gn[bit] > 0:
+				kn = _bits(4)
 			var kind: int = c[1]
-			for i in range(cnt):
-				var u := _rice(k)
+			var i := 0
+			for j in range(nrec):
+				var mj: int = masks[j]
+				if not (mj >> bit) & 1:
+					continue
+				var u := _rice(kn if mj & FLAG_NEW else ko)
 				if _bad or u > (0xff if kind == 0 or kind == 2 else 0xffff):
 					return false
 				if kind >= 2: # zigzag back; kept in wire form (u8 byte, u16 mod 65536)
 					u = ((u >> 1) ^ -(u & 1)) & (0xff if kind == 2 else 0xffff)
 				vals[i] = u
+				i += 1
 		cols.append(vals)
 	if _bad or _byte != n or _nb >= 8 or _acc != 0:
 		return false # short, trailing bytes, or padding that is not zero

@@ -84,7 +84,10 @@
 //	               u8 d − 1, d × u8 mask              the distinct masks, most frequent first
 //	               u4 k, nrec × rice_k(rank)         each record's mask as its index (< d)
 //	  per column, in the order below, if any record's mask has the column's group:
-//	               u4 k, one rice_k(value) per such record, in record order
+//	               u4 k    if a record that is not new has the group (deltas, mostly small)
+//	               u4 k'   if a new record has it (whole values)
+//	               one value per such record, in record order: rice_k, or rice_k' for
+//	               a new record
 //
 // An id gap is the id minus the previous id of its list (the first minus 0), ≥ 1.
 // rice_k(u), for a number u and a parameter k (0..15): q = u>>k one bits and a zero

@@ -153,13 +153,15 @@ type payload struct {
 }
 
 // The lists of the bitstream with a Rice parameter each: the removed id gaps, the
-// record id gaps, the mask ranks, then the columns.
+// record id gaps, the mask ranks, then per column the values of the records that are
+// not new (deltas, mostly small) and those of the new records (whole values).
 const (
 	listRem = iota
 	listIDs
 	listRanks
 	listCols
-	numLists = listCols + numColumns
+	listNew  = listCols + numColumns
+	numLists = listNew + numColumns
 )
 
 func (p *payload) reset() {
@@ -269,11 +271,23 @@ func (p *payload) wireLists() {
 	}
 	p.wire[listRanks] = w
 	for i := range columns {
-		w, kind := p.wire[listCols+i][:0], columns[i].kind
-		for _, v := range p.cols[i] {
-			w = append(w, toWire(kind, v))
+		col := &columns[i]
+		old, nw := p.wire[listCols+i][:0], p.wire[listNew+i][:0]
+		if len(p.cols[i]) > 0 {
+			vals := p.cols[i]
+			for _, m := range p.masks {
+				if m&col.group == 0 {
+					continue
+				}
+				if u := toWire(col.kind, vals[0]); m&FlagNew == 0 {
+					old = append(old, u)
+				} else {
+					nw = append(nw, u)
+				}
+				vals = vals[1:]
+			}
 		}
-		p.wire[listCols+i] = w
+		p.wire[listCols+i], p.wire[listNew+i] = old, nw
 	}
 	if !p.parsed {
 		for i := range p.wire {
@@ -345,8 +359,29 @@ func (p *payload) append(b []byte) []byte {
 		list(listRanks)
 	}
 	for i := range columns {
-		if len(p.cols[i]) > 0 {
-			list(listCols + i)
+		if len(p.cols[i]) == 0 {
+			continue
+		}
+		// The parameters of the present classes, then the values in record order.
+		old, nw := p.wire[listCols+i], p.wire[listNew+i]
+		ko, kn := uint(p.k[listCols+i]), uint(p.k[listNew+i])
+		if len(old) > 0 {
+			w.write(uint32(ko), 4)
+		}
+		if len(nw) > 0 {
+			w.write(uint32(kn), 4)
+		}
+		g := columns[i].group
+		for _, m := range p.masks {
+			switch {
+			case m&g == 0:
+			case m&FlagNew == 0:
+				w.rice(old[0], ko)
+				old = old[1:]
+			default:
+				w.rice(nw[0], kn)
+				nw = nw[1:]
+			}
 		}
 	}
 	return w.flush()
@@ -428,7 +463,7 @@ func (p *payload) parse(b []byte) error {
 			return ErrCorrupt
 		}
 	}
-	var groups [8]int
+	var groups, newGroups [8]int
 	if nrec > 0 {
 		if p.ids, ok = r.ids(p.ids, nrec, &p.k[listIDs]); !ok {
 			return ErrCorrupt
@@ -459,18 +494,35 @@ func (p *payload) parse(b []byte) error {
 			for g := range 8 {
 				groups[g] += int(m >> g & 1)
 			}
+			if m&FlagNew != 0 {
+				for g := range 8 {
+					newGroups[g] += int(m >> g & 1)
+				}
+			}
 		}
 	}
 	for i := range columns {
 		col := &columns[i]
-		n := groups[bits.TrailingZeros8(col.group)]
-		if n == 0 {
+		g := bits.TrailingZeros8(col.group)
+		if groups[g] == 0 {
 			continue
 		}
-		k := r.read(4)
-		p.k[listCols+i] = uint8(k)
-		for range n {
-			v, ok := fromWire(col.kind, r.rice(uint(k)))
+		if groups[g] > newGroups[g] {
+			p.k[listCols+i] = uint8(r.read(4))
+		}
+		if newGroups[g] > 0 {
+			p.k[listNew+i] = uint8(r.read(4))
+		}
+		ko, kn := uint(p.k[listCols+i]), uint(p.k[listNew+i])
+		for _, m := range p.masks {
+			if m&col.group == 0 {
+				continue
+			}
+			k := ko
+			if m&FlagNew != 0 {
+				k = kn
+			}
+			v, ok := fromWire(col.kind, r.rice(k))
 			if !ok || r.bad {
 				return ErrCorrupt
 			}
