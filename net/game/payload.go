@@ -170,6 +170,8 @@ func (p *payload) reset() {
 	p.parsed = false
 	for i := range p.cols {
 		p.cols[i] = p.cols[i][:0]
+		p.wire[listCols+i] = p.wire[listCols+i][:0]
+		p.wire[listNew+i] = p.wire[listNew+i][:0]
 	}
 }
 
@@ -177,13 +179,17 @@ func (p *payload) reset() {
 func (p *payload) add(id uint16, m uint8, b, c *Entity) {
 	p.ids = append(p.ids, id)
 	p.masks = append(p.masks, m)
+	l := listCols
 	if m&FlagNew != 0 {
 		p.news++
+		l = listNew
 	}
 	for i := range columns {
 		col := &columns[i]
 		if m&col.group != 0 {
-			p.cols[i] = append(p.cols[i], col.get(b, c))
+			v := col.get(b, c)
+			p.cols[i] = append(p.cols[i], v)
+			p.wire[l+i] = append(p.wire[l+i], toWire(col.kind, v))
 		}
 	}
 }
@@ -271,6 +277,9 @@ func (p *payload) wireLists() {
 	}
 	p.wire[listRanks] = w
 	for i := range columns {
+		if !p.parsed {
+			break // add filled the columns' lists
+		}
 		col := &columns[i]
 		old, nw := p.wire[listCols+i][:0], p.wire[listNew+i][:0]
 		if len(p.cols[i]) > 0 {
@@ -370,6 +379,16 @@ func (p *payload) append(b []byte) []byte {
 		}
 		if len(nw) > 0 {
 			w.write(uint32(kn), 4)
+		}
+		if len(nw) == 0 || len(old) == 0 { // one class: the list as it is
+			k := ko
+			if len(old) == 0 {
+				old, k = nw, kn
+			}
+			for _, u := range old {
+				w.rice(u, k)
+			}
+			continue
 		}
 		g := columns[i].group
 		for _, m := range p.masks {
