@@ -382,21 +382,29 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 			vals.resize(cnt)
 			var ko := 0
 			var kn := 0
+			var dn := 0 # new records' values delta-coded
 			if cnt > gn[bit]:
 				ko = _bits(4)
 			if gn[bit] > 0:
+				dn = _bits(1)
 				kn = _bits(4)
 			var kind: int = c[1]
+			var mask: int = 0xff if kind == 0 or kind == 2 else 0xffff # the column's width
+			var prev := 0 # the previous new record's value
 			var i := 0
 			for j in range(nrec):
 				var mj: int = masks[j]
 				if not (mj >> bit) & 1:
 					continue
-				var u := _rice(kn if mj & FLAG_NEW else ko)
-				if _bad or u > (0xff if kind == 0 or kind == 2 else 0xffff):
+				var isnew: bool = mj & FLAG_NEW
+				var u := _rice(kn if isnew else ko)
+				if _bad or u > mask:
 					return false
-				if kind >= 2: # zigzag back; kept in wire form (u8 byte, u16 mod 65536)
-					u = ((u >> 1) ^ -(u & 1)) & (0xff if kind == 2 else 0xffff)
+				if isnew and dn:
+					u = (prev + ((u >> 1) ^ -(u & 1))) & mask
+					prev = u
+				elif kind >= 2: # zigzag back; kept in wire form (u8 byte, u16 mod 65536)
+					u = ((u >> 1) ^ -(u & 1)) & mask
 				vals[i] = u
 				i += 1
 		cols.append(vals)

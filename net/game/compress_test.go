@@ -38,7 +38,7 @@ func TestCompressionPolicy(t *testing.T) {
 				views[i] = NewClientView(sm.ids[i*31])
 			}
 			var buf []byte
-			for snap := range 12 {
+			for snap := range 14 {
 				if tc.pattern {
 					sm.w.G.Tick++
 				} else {
@@ -54,8 +54,8 @@ func TestCompressionPolicy(t *testing.T) {
 					zstd += b2i(enc.Stats.Zstd)
 					v.Ack(ring, Ack{Newest: f.ID, Bits: ^uint32(0)})
 				}
-				if snap < 4 {
-					continue // measuring
+				if snap < 6 {
+					continue // measuring: zstd saves ≈ 20% on the repeating world's payloads, which takes the average 5 snapshots to see
 				}
 				if got := zstd > len(views)/2; got != tc.want {
 					t.Fatalf("snapshot %d: %d of %d compressed with zstd, want most: %v", snap, zstd, len(views), tc.want)

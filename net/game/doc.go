@@ -85,7 +85,8 @@
 //	               u4 k, nrec × rice_k(rank)         each record's mask as its index (< d)
 //	  per column, in the order below, if any record's mask has the column's group:
 //	               u4 k    if a record that is not new has the group (deltas, mostly small)
-//	               u4 k'   if a new record has it (whole values)
+//	               u1 d, u4 k'   if a new record has it: d = 1 when the new records'
+//	                       values are delta-coded (below)
 //	               one value per such record, in record order: rice_k, or rice_k' for
 //	               a new record
 //
@@ -97,6 +98,10 @@
 // around log2 of its mean) and the mask order; decoders take what the stream says.
 // Signed values (i8, i16 below) are zigzag-coded first: 0, −1, 1, −2, 2… → 0, 1, 2,
 // 3, 4…; a value out of its column's range (above 255 for u8 and i8) is corrupt.
+// Delta-coded new values: each new record's value in the column is coded as its
+// difference from the previous new record's value in it (the first from 0), in the
+// column's width (8 or 16 bits, wrapping) and zigzag-coded; the encoder does so for a
+// column when that is shorter (values most entities share: Speed, Machine, Team).
 //
 //	group  columns
 //	bit 0 pos    i16 X delta, i16 Y delta      (value = baseline + delta mod 65536)

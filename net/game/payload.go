@@ -150,6 +150,9 @@ type payload struct {
 	rank   [256]uint8 // scratch: mask → rank
 	hist   [256]uint16
 	wire   [numLists][]uint32 // scratch: the numbers each list codes
+	dw     []uint32           // scratch
+	// delta[i]: the values of column i in new records are delta-coded (see toDelta).
+	delta [numColumns]bool
 }
 
 // The lists of the bitstream with a Rice parameter each: the removed id gaps, the
@@ -204,28 +207,51 @@ const (
 
 // bestK returns the Rice parameter that codes the numbers u in the fewest bits,
 // searched around the one their mean suggests.
-func bestK(u []uint32) uint8 {
+func bestK(u []uint32) (k uint8, n uint) {
 	if len(u) == 0 {
-		return 0
+		return 0, 0
 	}
 	var sum uint64
 	for _, x := range u {
 		sum += uint64(x)
 	}
-	k := uint(min(max(bits.Len64(sum/uint64(len(u)))-1, 1), maxRiceK-1)) // try k−1, k, k+1
+	m := uint(min(max(bits.Len64(sum/uint64(len(u)))-1, 1), maxRiceK-1)) // try m−1, m, m+1
 	var c0, c1, c2 uint
 	for _, x := range u {
-		c0 += riceBits(x, k-1)
-		c1 += riceBits(x, k)
-		c2 += riceBits(x, k+1)
+		c0 += riceBits(x, m-1)
+		c1 += riceBits(x, m)
+		c2 += riceBits(x, m+1)
 	}
 	switch {
 	case c0 <= c1 && c0 <= c2:
-		return uint8(k - 1)
+		return uint8(m - 1), c0
 	case c1 <= c2:
-		return uint8(k)
+		return uint8(m), c1
 	}
-	return uint8(k + 1)
+	return uint8(m + 1), c2
+}
+
+// width8 reports whether a column of the kind holds 8-bit values.
+func width8(kind uint8) bool { return kind == plain8 || kind == zig8 }
+
+// toDelta returns the number that codes value v after value prev in a column of the
+// kind whose new records' values are delta-coded: their difference in the column's
+// width, zigzag-coded.
+func toDelta(kind uint8, v, prev uint16) uint32 {
+	if width8(kind) {
+		return toWire(zig8, uint16(uint8(v)-uint8(prev)))
+	}
+	return toWire(zig16, v-prev)
+}
+
+// fromDelta inverts toDelta.
+func fromDelta(kind uint8, u uint32, prev uint16) (uint16, bool) {
+	if width8(kind) {
+		d, ok := fromWire(zig8, u)
+		return uint16(uint8(prev) + uint8(d)), ok
+	}
+	d, ok := fromWire(zig16, u)
+	return prev + d, ok
 }
 
 // riceBits returns the bits u takes coded with parameter k.
@@ -298,11 +324,51 @@ func (p *payload) wireLists() {
 		}
 		p.wire[listCols+i], p.wire[listNew+i] = old, nw
 	}
-	if !p.parsed {
-		for i := range p.wire {
-			p.k[i] = bestK(p.wire[i])
+	if p.parsed {
+		for i := range columns { // delta-coded new values, as parse found them
+			if p.delta[i] {
+				p.deltaList(i)
+			}
+		}
+		return
+	}
+	for i := range p.wire {
+		p.k[i], _ = bestK(p.wire[i])
+	}
+	for i := range columns {
+		// The values of new records are coded whole or, when that is shorter, each as
+		// its difference from the previous one (columns that most entities share a
+		// value of: Speed, Machine, Team…).
+		nw := listNew + i
+		p.delta[i] = false
+		if len(p.wire[nw]) < 2 {
+			continue
+		}
+		_, whole := bestK(p.wire[nw])
+		plain := p.wire[nw]
+		p.deltaList(i)
+		k, n := bestK(p.wire[nw])
+		if n+1 < whole {
+			p.delta[i], p.k[nw] = true, k
+			p.dw = plain[:0] // the whole values' buffer is scratch now
+		} else {
+			p.wire[nw], p.dw = plain, p.wire[nw][:0]
 		}
 	}
+}
+
+// deltaList replaces the whole values of column i's new records in p.wire by their
+// delta codes (using p.dw, swapped in).
+func (p *payload) deltaList(i int) {
+	kind, nw := columns[i].kind, listNew+i
+	d := p.dw[:0]
+	var prev uint16
+	for _, u := range p.wire[nw] {
+		v, _ := fromWire(kind, u)
+		d = append(d, toDelta(kind, v, prev))
+		prev = v
+	}
+	p.wire[nw], p.dw = d, p.wire[nw]
 }
 
 // bitWriter appends bits to a byte slice, least significant bit first.
@@ -378,7 +444,7 @@ func (p *payload) append(b []byte) []byte {
 			w.write(uint32(ko), 4)
 		}
 		if len(nw) > 0 {
-			w.write(uint32(kn), 4)
+			w.write(uint32(b2i(p.delta[i]))|uint32(kn)<<1, 5)
 		}
 		if len(nw) == 0 || len(old) == 0 { // one class: the list as it is
 			k := ko
@@ -529,19 +595,28 @@ func (p *payload) parse(b []byte) error {
 		if groups[g] > newGroups[g] {
 			p.k[listCols+i] = uint8(r.read(4))
 		}
+		p.delta[i] = false
 		if newGroups[g] > 0 {
+			p.delta[i] = r.read(1) == 1
 			p.k[listNew+i] = uint8(r.read(4))
 		}
 		ko, kn := uint(p.k[listCols+i]), uint(p.k[listNew+i])
+		var prev uint16 // the previous new record's value
 		for _, m := range p.masks {
 			if m&col.group == 0 {
 				continue
 			}
-			k := ko
-			if m&FlagNew != 0 {
-				k = kn
+			var v uint16
+			ok := true
+			switch {
+			case m&FlagNew == 0:
+				v, ok = fromWire(col.kind, r.rice(ko))
+			case p.delta[i]:
+				v, ok = fromDelta(col.kind, r.rice(kn), prev)
+				prev = v
+			default:
+				v, ok = fromWire(col.kind, r.rice(kn))
 			}
-			v, ok := fromWire(col.kind, r.rice(k))
 			if !ok || r.bad {
 				return ErrCorrupt
 			}

@@ -661,3 +661,36 @@ func TestValueOlderThanRing(t *testing.T) {
 	}
 	t.Logf("%d records sent as removed and new", respawned)
 }
+
+// TestNewRecordDeltas: the values of new records in a column that most of them share
+// (Speed, Machine, Team) are delta-coded, those that differ (positions) whole, and
+// both decode back.
+func TestNewRecordDeltas(t *testing.T) {
+	var p payload
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 40 {
+		e := Entity{X: uint16(rng.Uint32()), Y: uint16(rng.Uint32()), Machine: 3, State: 1, Clip: 7, Speed: 1000, TimeRef: uint16(rng.Uint32()), Team: 2}
+		if i == 17 {
+			e.Speed, e.Team = 1500, 255 // one differs
+		}
+		p.add(uint16(10+i*3), diffMask(&zeroEntity, &e)|FlagNew, &zeroEntity, &e)
+	}
+	raw := p.append(nil)
+	for i, want := range map[int]bool{0: false, 1: false, 10: true, 11: true, 12: true} { // X, Y, Speed, Machine, Team
+		if p.delta[i] != want {
+			t.Errorf("column %d delta-coded: %v, want %v", i, p.delta[i], want)
+		}
+	}
+	var q payload
+	if err := q.parse(raw); err != nil {
+		t.Fatal(err)
+	}
+	for c := range columns {
+		if !slices.Equal(q.cols[c], p.cols[c]) {
+			t.Errorf("column %d: %v, want %v", c, q.cols[c], p.cols[c])
+		}
+	}
+	if again := q.append(nil); !bytes.Equal(again, raw) {
+		t.Fatal("parse → append differs")
+	}
+}
