@@ -151,6 +151,11 @@ type payload struct {
 	hist   [256]uint16
 	wire   [numLists][]uint32 // scratch: the numbers each list codes
 	dw     []uint32           // scratch
+	// What add sums for the encoder's choice of parameters: the numbers of each list,
+	// and the delta codes of the new records' values per column (after prevNew).
+	sum     [numLists]uint64
+	dsum    [numColumns]uint64
+	prevNew [numColumns]uint16
 	// delta[i]: the values of column i in new records are delta-coded (see toDelta).
 	delta [numColumns]bool
 }
@@ -176,25 +181,77 @@ func (p *payload) reset() {
 		p.wire[listCols+i] = p.wire[listCols+i][:0]
 		p.wire[listNew+i] = p.wire[listNew+i][:0]
 	}
+	p.sum, p.dsum, p.prevNew = [numLists]uint64{}, [numColumns]uint64{}, [numColumns]uint16{}
 }
 
 // add appends a record for id with mask m whose values are c against baseline b.
 func (p *payload) add(id uint16, m uint8, b, c *Entity) {
 	p.ids = append(p.ids, id)
 	p.masks = append(p.masks, m)
-	l := listCols
-	if m&FlagNew != 0 {
-		p.news++
-		l = listNew
+	if m&FlagNew == 0 {
+		p.addDelta(m, b, c)
+		return
 	}
+	p.news++
+	p.addGeneric(m, listNew, b, c)
+}
+
+// addGeneric adds the values of a record to the lists that start at l (listCols or
+// listNew), as the columns table says.
+func (p *payload) addGeneric(m uint8, l int, b, c *Entity) {
 	for i := range columns {
 		col := &columns[i]
 		if m&col.group != 0 {
 			v := col.get(b, c)
+			u := toWire(col.kind, v)
 			p.cols[i] = append(p.cols[i], v)
-			p.wire[l+i] = append(p.wire[l+i], toWire(col.kind, v))
+			p.wire[l+i] = append(p.wire[l+i], u)
+			p.sum[l+i] += uint64(u)
+			if l == listNew {
+				p.dsum[i] += uint64(toDelta(col.kind, v, p.prevNew[i]))
+				p.prevNew[i] = v
+			}
 		}
 	}
+}
+
+// addDelta is addGeneric for a record that is not new, unrolled: the encoder adds
+// tens of records per snapshot. TestAddDelta checks that it agrees with the columns
+// table.
+func (p *payload) addDelta(m uint8, b, c *Entity) {
+	if m&GroupPos != 0 {
+		p.put(0, zig16, c.X-b.X)
+		p.put(1, zig16, c.Y-b.Y)
+	}
+	if m&GroupHead != 0 {
+		p.put(2, plain8, uint16(c.Head))
+	}
+	if m&GroupVel != 0 {
+		p.put(3, zig8, uint16(uint8(c.VX)))
+		p.put(4, zig8, uint16(uint8(c.VY)))
+	}
+	if m&GroupAnim != 0 {
+		p.put(5, plain16, c.State)
+		p.put(6, plain16, c.Clip)
+	}
+	if m&GroupTime != 0 {
+		p.put(7, zig16, c.TimeRef-b.TimeRef)
+	}
+	if m&GroupFade != 0 {
+		p.put(8, plain16, c.PrevClip)
+		p.put(9, plain8, uint16(c.Fade))
+	}
+	if m&GroupSpeed != 0 {
+		p.put(10, plain16, c.Speed)
+	}
+}
+
+// put adds value v of column i (of the kind) for a record that is not new.
+func (p *payload) put(i int, kind uint8, v uint16) {
+	u := toWire(kind, v)
+	p.cols[i] = append(p.cols[i], v)
+	p.wire[listCols+i] = append(p.wire[listCols+i], u)
+	p.sum[listCols+i] += uint64(u)
 }
 
 // Rice codes (see doc.go, "Snapshot payload"): a number u with parameter k is q = u>>k
@@ -205,30 +262,21 @@ const (
 	maxRiceK   = 15
 )
 
-// bestK returns the Rice parameter that codes the numbers u in the fewest bits,
-// searched around the one their mean suggests.
-func bestK(u []uint32) (k uint8, n uint) {
-	if len(u) == 0 {
+// riceParam returns the Rice parameter for n numbers summing to sum and an estimate
+// of the bits they take: for geometrically distributed numbers of mean μ the best k
+// is near log2(μ·ln 2), and the bits are about sum>>k + n·(k+1); the estimate of k
+// and k+1 decides.
+func riceParam(sum uint64, n int) (k uint8, bitsN uint) {
+	if n == 0 {
 		return 0, 0
 	}
-	var sum uint64
-	for _, x := range u {
-		sum += uint64(x)
+	m := uint(min(max(bits.Len64(sum*177/256/uint64(n))-1, 0), maxRiceK-1))
+	c0 := uint(sum>>m) + uint(n)*(m+1)
+	c1 := uint(sum>>(m+1)) + uint(n)*(m+2)
+	if c0 <= c1 {
+		return uint8(m), c0
 	}
-	m := uint(min(max(bits.Len64(sum/uint64(len(u)))-1, 1), maxRiceK-1)) // try m−1, m, m+1
-	var c0, c1, c2 uint
-	for _, x := range u {
-		c0 += riceBits(x, m-1)
-		c1 += riceBits(x, m)
-		c2 += riceBits(x, m+1)
-	}
-	switch {
-	case c0 <= c1 && c0 <= c2:
-		return uint8(m - 1), c0
-	case c1 <= c2:
-		return uint8(m), c1
-	}
-	return uint8(m + 1), c2
+	return uint8(m + 1), c1
 }
 
 // width8 reports whether a column of the kind holds 8-bit values.
@@ -252,14 +300,6 @@ func fromDelta(kind uint8, u uint32, prev uint16) (uint16, bool) {
 	}
 	d, ok := fromWire(zig16, u)
 	return prev + d, ok
-}
-
-// riceBits returns the bits u takes coded with parameter k.
-func riceBits(u uint32, k uint) uint {
-	if q := uint(u >> k); q < riceEscape {
-		return q + 1 + k
-	}
-	return riceEscape + 16
 }
 
 // wireLists fills p.wire with the numbers each list codes; unless p was parsed, it
@@ -332,8 +372,13 @@ func (p *payload) wireLists() {
 		}
 		return
 	}
+	for i := range listCols { // add summed the columns' lists
+		for _, u := range p.wire[i] {
+			p.sum[i] += uint64(u)
+		}
+	}
 	for i := range p.wire {
-		p.k[i], _ = bestK(p.wire[i])
+		p.k[i], _ = riceParam(p.sum[i], len(p.wire[i]))
 	}
 	for i := range columns {
 		// The values of new records are coded whole or, when that is shorter, each as
@@ -341,18 +386,12 @@ func (p *payload) wireLists() {
 		// value of: Speed, Machine, Team…).
 		nw := listNew + i
 		p.delta[i] = false
-		if len(p.wire[nw]) < 2 {
-			continue
-		}
-		_, whole := bestK(p.wire[nw])
-		plain := p.wire[nw]
-		p.deltaList(i)
-		k, n := bestK(p.wire[nw])
-		if n+1 < whole {
-			p.delta[i], p.k[nw] = true, k
-			p.dw = plain[:0] // the whole values' buffer is scratch now
-		} else {
-			p.wire[nw], p.dw = plain, p.wire[nw][:0]
+		if n := len(p.wire[nw]); n >= 2 {
+			_, whole := riceParam(p.sum[nw], n)
+			if k, d := riceParam(p.dsum[i], n); d+1 < whole {
+				p.delta[i], p.k[nw] = true, k
+				p.deltaList(i)
+			}
 		}
 	}
 }
@@ -397,6 +436,30 @@ func (w *bitWriter) rice(u uint32, k uint) {
 	}
 }
 
+// riceList writes the numbers us Rice-coded with parameter k: rice in a loop, with
+// the writer's state in registers (the encoder's hottest loop).
+func (w *bitWriter) riceList(us []uint32, k uint) {
+	acc, n, b := w.acc, w.n, w.b
+	low := uint32(1)<<k - 1
+	for _, u := range us {
+		var v uint64
+		var l uint
+		if q := uint(u >> k); q < riceEscape {
+			v, l = uint64(u&low)<<(q+1)|(1<<q-1), q+1+k
+		} else {
+			v, l = 1<<riceEscape-1|uint64(u)<<riceEscape, riceEscape+16
+		}
+		acc |= v << n
+		n += l
+		if n >= 32 {
+			b = binary.LittleEndian.AppendUint32(b, uint32(acc))
+			acc >>= 32
+			n -= 32
+		}
+	}
+	w.acc, w.n, w.b = acc, n, b
+}
+
 // flush pads the last byte with zero bits and returns the bytes.
 func (w *bitWriter) flush() []byte {
 	for ; w.n > 0; w.n -= min(w.n, 8) {
@@ -416,11 +479,8 @@ func (p *payload) append(b []byte) []byte {
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(p.ids)))
 	w := bitWriter{b: b}
 	list := func(i int) {
-		k := uint(p.k[i])
-		w.write(uint32(k), 4)
-		for _, u := range p.wire[i] {
-			w.rice(u, k)
-		}
+		w.write(uint32(p.k[i]), 4)
+		w.riceList(p.wire[i], uint(p.k[i]))
 	}
 	if len(p.rem) > 0 {
 		list(listRem)
@@ -451,9 +511,7 @@ func (p *payload) append(b []byte) []byte {
 			if len(old) == 0 {
 				old, k = nw, kn
 			}
-			for _, u := range old {
-				w.rice(u, k)
-			}
+			w.riceList(old, k)
 			continue
 		}
 		g := columns[i].group
