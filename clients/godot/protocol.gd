@@ -390,13 +390,13 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 				kn = _bits(4)
 			var kind: int = c[1]
 			var mask: int = 0xff if kind == 0 or kind == 2 else 0xffff # the column's width
+			# The values of the records that are not new, then those of the new ones.
+			var nold: int = cnt - gn[bit]
+			var both := PoolIntArray()
+			both.resize(cnt)
 			var prev := 0 # the previous new record's value
-			var i := 0
-			for j in range(nrec):
-				var mj: int = masks[j]
-				if not (mj >> bit) & 1:
-					continue
-				var isnew: bool = mj & FLAG_NEW
+			for i in range(cnt):
+				var isnew := i >= nold
 				var u := _rice(kn if isnew else ko)
 				if _bad or u > mask:
 					return false
@@ -405,8 +405,24 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 					prev = u
 				elif kind >= 2: # zigzag back; kept in wire form (u8 byte, u16 mod 65536)
 					u = ((u >> 1) ^ -(u & 1)) & mask
-				vals[i] = u
-				i += 1
+				both[i] = u
+			if nold == 0 or nold == cnt:
+				vals = both
+			else: # into record order
+				var io := 0
+				var inew := nold
+				var i := 0
+				for j in range(nrec):
+					var mj: int = masks[j]
+					if not (mj >> bit) & 1:
+						continue
+					if mj & FLAG_NEW:
+						vals[i] = both[inew]
+						inew += 1
+					else:
+						vals[i] = both[io]
+						io += 1
+					i += 1
 		cols.append(vals)
 	if _bad or _byte != n or _nb >= 8 or _acc != 0:
 		return false # short, trailing bytes, or padding that is not zero

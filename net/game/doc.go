@@ -87,8 +87,8 @@
 //	               u4 k    if a record that is not new has the group (deltas, mostly small)
 //	               u1 d, u4 k'   if a new record has it: d = 1 when the new records'
 //	                       values are delta-coded (below)
-//	               one value per such record, in record order: rice_k, or rice_k' for
-//	               a new record
+//	               the values of the records that are not new, rice_k, in record
+//	               order; then those of the new records, rice_k', in record order
 //
 // An id gap is the id minus the previous id of its list (the first minus 0), ≥ 1.
 // rice_k(u), for a number u and a parameter k (0..15): q = u>>k one bits and a zero

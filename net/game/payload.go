@@ -144,13 +144,14 @@ type payload struct {
 
 	// The coding parameters, which append chooses (pick) or parse reads (parsed): the
 	// distinct masks by rank (most frequent first) and the Rice parameter of each list.
-	parsed bool
-	dict   []uint8
-	k      [numLists]uint8
-	rank   [256]uint8 // scratch: mask → rank
-	hist   [256]uint16
-	wire   [numLists][]uint32 // scratch: the numbers each list codes
-	dw     []uint32           // scratch
+	parsed  bool
+	dict    []uint8
+	k       [numLists]uint8
+	rank    [256]uint8 // scratch: mask → rank
+	hist    [256]uint16
+	wire    [numLists][]uint32 // scratch: the numbers each list codes
+	dw      []uint32           // scratch
+	scratch []uint16
 	// What add sums for the encoder's choice of parameters: the numbers of each list,
 	// and the delta codes of the new records' values per column (after prevNew).
 	sum     [numLists]uint64
@@ -193,7 +194,7 @@ func (p *payload) add(id uint16, m uint8, b, c *Entity) {
 		return
 	}
 	p.news++
-	p.addGeneric(m, listNew, b, c)
+	p.addNew(m, c)
 }
 
 // addGeneric adds the values of a record to the lists that start at l (listCols or
@@ -244,6 +245,48 @@ func (p *payload) addDelta(m uint8, b, c *Entity) {
 	if m&GroupSpeed != 0 {
 		p.put(10, plain16, c.Speed)
 	}
+}
+
+// addNew is addGeneric for a new record (whose baseline is the zero entity),
+// unrolled. TestAddDelta checks that it agrees with the columns table.
+func (p *payload) addNew(m uint8, c *Entity) {
+	if m&GroupPos != 0 {
+		p.putNew(0, zig16, c.X)
+		p.putNew(1, zig16, c.Y)
+	}
+	if m&GroupHead != 0 {
+		p.putNew(2, plain8, uint16(c.Head))
+	}
+	if m&GroupVel != 0 {
+		p.putNew(3, zig8, uint16(uint8(c.VX)))
+		p.putNew(4, zig8, uint16(uint8(c.VY)))
+	}
+	if m&GroupAnim != 0 {
+		p.putNew(5, plain16, c.State)
+		p.putNew(6, plain16, c.Clip)
+	}
+	if m&GroupTime != 0 {
+		p.putNew(7, zig16, c.TimeRef)
+	}
+	if m&GroupFade != 0 {
+		p.putNew(8, plain16, c.PrevClip)
+		p.putNew(9, plain8, uint16(c.Fade))
+	}
+	if m&GroupSpeed != 0 {
+		p.putNew(10, plain16, c.Speed)
+	}
+	p.putNew(11, plain16, c.Machine)
+	p.putNew(12, plain8, uint16(c.Team))
+}
+
+// putNew adds value v of column i (of the kind) for a new record.
+func (p *payload) putNew(i int, kind uint8, v uint16) {
+	u := toWire(kind, v)
+	p.cols[i] = append(p.cols[i], v)
+	p.wire[listNew+i] = append(p.wire[listNew+i], u)
+	p.sum[listNew+i] += uint64(u)
+	p.dsum[i] += uint64(toDelta(kind, v, p.prevNew[i]))
+	p.prevNew[i] = v
 }
 
 // put adds value v of column i (of the kind) for a record that is not new.
@@ -428,14 +471,6 @@ func (w *bitWriter) write(v uint32, n uint) {
 	}
 }
 
-func (w *bitWriter) rice(u uint32, k uint) {
-	if q := uint(u >> k); q < riceEscape {
-		w.write((u&(1<<k-1))<<(q+1)|(1<<q-1), q+1+k) // q ones, a zero, the k low bits
-	} else {
-		w.write(1<<riceEscape-1|u<<riceEscape, riceEscape+16)
-	}
-}
-
 // riceList writes the numbers us Rice-coded with parameter k: rice in a loop, with
 // the writer's state in registers (the encoder's hottest loop).
 func (w *bitWriter) riceList(us []uint32, k uint) {
@@ -506,26 +541,8 @@ func (p *payload) append(b []byte) []byte {
 		if len(nw) > 0 {
 			w.write(uint32(b2i(p.delta[i]))|uint32(kn)<<1, 5)
 		}
-		if len(nw) == 0 || len(old) == 0 { // one class: the list as it is
-			k := ko
-			if len(old) == 0 {
-				old, k = nw, kn
-			}
-			w.riceList(old, k)
-			continue
-		}
-		g := columns[i].group
-		for _, m := range p.masks {
-			switch {
-			case m&g == 0:
-			case m&FlagNew == 0:
-				w.rice(old[0], ko)
-				old = old[1:]
-			default:
-				w.rice(nw[0], kn)
-				nw = nw[1:]
-			}
-		}
+		w.riceList(old, ko)
+		w.riceList(nw, kn)
 	}
 	return w.flush()
 }
@@ -658,28 +675,46 @@ func (p *payload) parse(b []byte) error {
 			p.delta[i] = r.read(1) == 1
 			p.k[listNew+i] = uint8(r.read(4))
 		}
+		// The values of the records that are not new, then those of the new ones.
 		ko, kn := uint(p.k[listCols+i]), uint(p.k[listNew+i])
-		var prev uint16 // the previous new record's value
-		for _, m := range p.masks {
-			if m&col.group == 0 {
-				continue
+		vals := p.cols[i]
+		for range groups[g] - newGroups[g] {
+			v, ok := fromWire(col.kind, r.rice(ko))
+			if !ok || r.bad {
+				return ErrCorrupt
 			}
+			vals = append(vals, v)
+		}
+		var prev uint16 // the previous new record's value
+		for range newGroups[g] {
 			var v uint16
-			ok := true
-			switch {
-			case m&FlagNew == 0:
-				v, ok = fromWire(col.kind, r.rice(ko))
-			case p.delta[i]:
+			var ok bool
+			if p.delta[i] {
 				v, ok = fromDelta(col.kind, r.rice(kn), prev)
 				prev = v
-			default:
+			} else {
 				v, ok = fromWire(col.kind, r.rice(kn))
 			}
 			if !ok || r.bad {
 				return ErrCorrupt
 			}
-			p.cols[i] = append(p.cols[i], v)
+			vals = append(vals, v)
 		}
+		if newGroups[g] > 0 && newGroups[g] < groups[g] { // both: into record order
+			p.scratch = append(p.scratch[:0], vals...)
+			old, nw := p.scratch[:groups[g]-newGroups[g]], p.scratch[groups[g]-newGroups[g]:]
+			vals = vals[:0]
+			for _, m := range p.masks {
+				switch {
+				case m&col.group == 0:
+				case m&FlagNew == 0:
+					vals, old = append(vals, old[0]), old[1:]
+				default:
+					vals, nw = append(vals, nw[0]), nw[1:]
+				}
+			}
+		}
+		p.cols[i] = vals
 	}
 	if r.bad || r.off != len(r.b) || r.n >= 8 || r.acc != 0 {
 		return ErrCorrupt // short, trailing bytes, or padding that is not zero

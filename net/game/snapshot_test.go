@@ -695,8 +695,8 @@ func TestNewRecordDeltas(t *testing.T) {
 	}
 }
 
-// TestAddDelta: the unrolled addDelta adds what the columns table says for every
-// group of a record that is not new.
+// TestAddDelta: the unrolled addDelta and addNew add what the columns table says for
+// every group of a record.
 func TestAddDelta(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	ent := func() Entity {
@@ -707,13 +707,24 @@ func TestAddDelta(t *testing.T) {
 	var fast, generic payload
 	for range 200 {
 		b, c := ent(), ent()
-		m := uint8(rng.Uint32()) &^ FlagNew
-		fast.addDelta(m, &b, &c)
-		generic.addGeneric(m, listCols, &b, &c)
+		c.Machine, c.Team = uint16(rng.Uint32()), uint8(rng.Uint32())
+		m := uint8(rng.Uint32())
+		if m&FlagNew != 0 {
+			fast.add(1, m, &zeroEntity, &c)
+			generic.addGeneric(m, listNew, &zeroEntity, &c)
+		} else {
+			fast.add(1, m, &b, &c)
+			generic.addGeneric(m, listCols, &b, &c)
+		}
 	}
 	for i := range columns {
-		if !slices.Equal(fast.cols[i], generic.cols[i]) || !slices.Equal(fast.wire[listCols+i], generic.wire[listCols+i]) || fast.sum[listCols+i] != generic.sum[listCols+i] {
-			t.Errorf("column %d: addDelta and the columns table differ", i)
+		for _, l := range []int{listCols, listNew} {
+			if !slices.Equal(fast.wire[l+i], generic.wire[l+i]) || fast.sum[l+i] != generic.sum[l+i] {
+				t.Errorf("list %d: add and the columns table differ", l+i)
+			}
+		}
+		if !slices.Equal(fast.cols[i], generic.cols[i]) || fast.dsum[i] != generic.dsum[i] {
+			t.Errorf("column %d: add and the columns table differ", i)
 		}
 	}
 }
