@@ -47,14 +47,17 @@ const MAX_INPUTS = 8 # per Input message (protocol limit)
 const SEND_INPUTS = 4 # inputs repeated in each Input message (redundancy)
 
 # Payload columns in wire order (see decode_into), by entity field index:
-#   group bit 0 pos: 0 X, 1 Y (i16 deltas mod 65536)   bit 1 head: 2 Head (u8)
-#   bit 2 vel: 3 VX, 4 VY (i8)   bit 3 anim: 6 State, 7 Clip (u16)
+#   group bit 0 pos: 0 X, 1 Y (i16 deltas mod 65536)   bit 2 vel: 3 VX, 4 VY
+#   (i8)   bit 1 head: 2 Head (i8, minus the heading of the velocity: see
+#   heading_of)   bit 3 anim: 6 State, 7 Clip (u16)
 #   bit 4 time: 9 TimeRef (i16 delta)   bit 5 fade: 10 PrevClip (u16), 11 Fade
 #   (u8)   bit 6 speed: 8 Speed (u16)   bit 7 new entity (start from zero):
 #   5 Machine (u16), 12 Team (u8)
 # COLUMNS: [group bit, kind] per column in wire order; kind 0 u8, 1 u16, 2 i8
 # zigzag, 3 i16 zigzag (net/game/payload.go: columns).
-const COLUMNS = [[0, 3], [0, 3], [1, 0], [2, 2], [2, 2], [3, 1], [3, 1], [4, 3], [5, 1], [5, 0], [6, 1], [7, 1], [7, 0]]
+const COLUMNS = [[0, 3], [0, 3], [2, 2], [2, 2], [1, 2], [3, 1], [3, 1], [4, 3], [5, 1], [5, 0], [6, 1], [7, 1], [7, 0]]
+# atan(2^-i) in 1/65536 turns (net/game/heading.go: cordicAtan).
+const CORDIC_ATAN = [8192, 4836, 2555, 1297, 651, 326, 163, 81, 41, 20, 10, 5, 3, 1]
 const FLAG_NEW = 128
 const F_HASH = 13 # index of the cached entity hash in an entity array
 const F_SEEN = 14 # index of the id of the snapshot that wrote the entity's values
@@ -437,9 +440,9 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 		t.count -= 1
 	var c_x: PoolIntArray = cols[0]
 	var c_y: PoolIntArray = cols[1]
-	var c_head: PoolIntArray = cols[2]
-	var c_vx: PoolIntArray = cols[3]
-	var c_vy: PoolIntArray = cols[4]
+	var c_vx: PoolIntArray = cols[2]
+	var c_vy: PoolIntArray = cols[3]
+	var c_head: PoolIntArray = cols[4]
 	var c_state: PoolIntArray = cols[5]
 	var c_clip: PoolIntArray = cols[6]
 	var c_time: PoolIntArray = cols[7]
@@ -477,13 +480,13 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 			e[0] = (e[0] + c_x[k0]) & 0xffff
 			e[1] = (e[1] + c_y[k0]) & 0xffff
 			k0 += 1
-		if m & 2: # head
-			e[2] = c_head[k1]
-			k1 += 1
 		if m & 4: # vel: VX, VY as u8
 			e[3] = c_vx[k2]
 			e[4] = c_vy[k2]
 			k2 += 1
+		if m & 2: # head: the heading of the (new) velocity plus the value
+			e[2] = (c_head[k1] + heading_of(e[3], e[4])) & 255
+			k1 += 1
 		if m & 8: # anim: State, Clip
 			e[6] = c_state[k3]
 			e[7] = c_clip[k3]
@@ -505,6 +508,36 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 		ents[id] = e
 	t.written = ids
 	return true
+
+
+# heading_of returns the binary angle (256 = a full turn) of velocity (vx, vy),
+# given as u8 bytes of i8 values: net/game/heading.go's cordicHeading, exactly
+# (integer CORDIC; GDScript's >> is arithmetic on negative ints, as Go's on int32).
+static func heading_of(bx: int, by: int) -> int:
+	var x: int = bx - 256 if bx >= 128 else bx
+	var y: int = by - 256 if by >= 128 else by
+	if x == 0 and y == 0:
+		return 0
+	var a := 0
+	if x < 0:
+		x = -x
+		y = -y
+		a = 32768
+	x <<= 16
+	y <<= 16
+	for i in range(14):
+		var t: int = CORDIC_ATAN[i]
+		if y > 0:
+			var nx: int = x + (y >> i)
+			y = y - (x >> i)
+			x = nx
+			a += t
+		else:
+			var nx: int = x - (y >> i)
+			y = y + (x >> i)
+			x = nx
+			a -= t
+	return ((a + 128) >> 8) & 255
 
 
 # ---- Rice-coded bitstream (net/game/payload.go: bitWriter, bitReader) ----

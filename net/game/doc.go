@@ -103,10 +103,10 @@
 // column's width (8 or 16 bits, wrapping) and zigzag-coded; the encoder does so for a
 // column when that is shorter (values most entities share: Speed, Machine, Team).
 //
-//	group  columns
+//	group  columns (in this order)
 //	bit 0 pos    i16 X delta, i16 Y delta      (value = baseline + delta mod 65536)
-//	bit 1 head   u8 Head
 //	bit 2 vel    i8 VX, i8 VY
+//	bit 1 head   i8 Head − HeadingOf(VX, VY)   (the record's velocity after applying it)
 //	bit 3 anim   u16 State, u16 Clip
 //	bit 4 time   i16 TimeRef delta             (mod 65536)
 //	bit 5 fade   u16 PrevClip, u8 Fade
@@ -115,6 +115,11 @@
 //	             u16 Machine, u8 Team (the entity's identity, in new records only: an
 //	             entity whose Machine or Team changes is removed and new again in one
 //	             snapshot)
+//
+// Head is coded against the heading the velocity points to ([HeadingOf]: integer
+// CORDIC, which clients compute exactly so): entities mostly face where they go, so
+// the difference is a few steps where the heading itself is any of 256 (0.63 → 0.34
+// bytes per record on a world of 2,000 players walking where their inputs say).
 //
 // Why Rice codes: the values of a column are mostly small (position deltas of a few
 // hundred steps, small animation ids, velocity bytes) with a long tail, which byte

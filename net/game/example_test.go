@@ -65,3 +65,10 @@ func Example_snapshot() {
 	// snapshot 1 on 0: 2 records, 2 entities, hash matches server: true
 	// snapshot 2 on 1: 1 records, 2 entities, hash matches server: true
 }
+
+// HeadingOf is the heading an entity's velocity points to: what the Head field of a
+// snapshot record is coded against.
+func ExampleHeadingOf() {
+	fmt.Println(game.HeadingOf(10, 0), game.HeadingOf(0, 10), game.HeadingOf(-10, 0), game.HeadingOf(7, 7), game.HeadingOf(0, 0))
+	// Output: 0 64 128 32 0
+}

@@ -51,9 +51,11 @@ type column struct {
 var columns = [...]column{
 	{GroupPos, zig16, func(b, c *Entity) uint16 { return c.X - b.X }, func(e *Entity, v uint16) { e.X += v }},
 	{GroupPos, zig16, func(b, c *Entity) uint16 { return c.Y - b.Y }, func(e *Entity, v uint16) { e.Y += v }},
-	{GroupHead, plain8, func(_, c *Entity) uint16 { return uint16(c.Head) }, func(e *Entity, v uint16) { e.Head = uint8(v) }},
 	{GroupVel, zig8, func(_, c *Entity) uint16 { return uint16(uint8(c.VX)) }, func(e *Entity, v uint16) { e.VX = int8(v) }},
 	{GroupVel, zig8, func(_, c *Entity) uint16 { return uint16(uint8(c.VY)) }, func(e *Entity, v uint16) { e.VY = int8(v) }},
+	// Head: the difference from the heading of the velocity (applied after it).
+	{GroupHead, zig8, func(_, c *Entity) uint16 { return uint16(c.Head - HeadingOf(c.VX, c.VY)) },
+		func(e *Entity, v uint16) { e.Head = uint8(v) + HeadingOf(e.VX, e.VY) }},
 	{GroupAnim, plain16, func(_, c *Entity) uint16 { return c.State }, func(e *Entity, v uint16) { e.State = v }},
 	{GroupAnim, plain16, func(_, c *Entity) uint16 { return c.Clip }, func(e *Entity, v uint16) { e.Clip = v }},
 	{GroupTime, zig16, func(b, c *Entity) uint16 { return c.TimeRef - b.TimeRef }, func(e *Entity, v uint16) { e.TimeRef += v }},
@@ -224,12 +226,12 @@ func (p *payload) addDelta(m uint8, b, c *Entity) {
 		p.put(0, zig16, c.X-b.X)
 		p.put(1, zig16, c.Y-b.Y)
 	}
-	if m&GroupHead != 0 {
-		p.put(2, plain8, uint16(c.Head))
-	}
 	if m&GroupVel != 0 {
-		p.put(3, zig8, uint16(uint8(c.VX)))
-		p.put(4, zig8, uint16(uint8(c.VY)))
+		p.put(2, zig8, uint16(uint8(c.VX)))
+		p.put(3, zig8, uint16(uint8(c.VY)))
+	}
+	if m&GroupHead != 0 {
+		p.put(4, zig8, uint16(c.Head-HeadingOf(c.VX, c.VY)))
 	}
 	if m&GroupAnim != 0 {
 		p.put(5, plain16, c.State)
@@ -254,12 +256,12 @@ func (p *payload) addNew(m uint8, c *Entity) {
 		p.putNew(0, zig16, c.X)
 		p.putNew(1, zig16, c.Y)
 	}
-	if m&GroupHead != 0 {
-		p.putNew(2, plain8, uint16(c.Head))
-	}
 	if m&GroupVel != 0 {
-		p.putNew(3, zig8, uint16(uint8(c.VX)))
-		p.putNew(4, zig8, uint16(uint8(c.VY)))
+		p.putNew(2, zig8, uint16(uint8(c.VX)))
+		p.putNew(3, zig8, uint16(uint8(c.VY)))
+	}
+	if m&GroupHead != 0 {
+		p.putNew(4, zig8, uint16(c.Head-HeadingOf(c.VX, c.VY)))
 	}
 	if m&GroupAnim != 0 {
 		p.putNew(5, plain16, c.State)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -88,6 +89,18 @@ func goLine(d *game.Decoder, msg []byte) string {
 	return fmt.Sprintf("SNAP_DROP %d %s", h.ID, dropReason(err))
 }
 
+// headingsDigest folds game.HeadingOf over every velocity (as bytes x, y) as decode.gd
+// folds protocol.gd's heading_of.
+func headingsDigest() uint32 {
+	var h uint32
+	for x := range 256 {
+		for y := range 256 {
+			h = h*31 + uint32(game.HeadingOf(int8(x), int8(y)))
+		}
+	}
+	return h
+}
+
 // decodeGD feeds msgN.bin to protocol.gd in order and prints, per message, the
 // decoder's line and its ack afterwards; HASH lines check hash_entity alone.
 const decodeGD = `extends SceneTree
@@ -113,6 +126,12 @@ func _initialize():
 		if t != null and Protocol.rehash(t) != Protocol.table_hash(t.sum, t.count):
 			print("REHASH_MISMATCH %%d" %% i)
 	print("ELAPSED_US %%d" %% us)
+	# heading_of for every velocity, folded into one number (as headingsDigest).
+	var hd := 0
+	for x in range(256):
+		for y in range(256):
+			hd = (hd * 31 + Protocol.heading_of(x, y)) & 0xffffffff
+	print("HEADINGS %%d" %% hd)
 %s	print("DONE")
 	quit(0)
 `
@@ -294,6 +313,9 @@ func TestDecoderMatchesGo(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantHash, godottest.Lines(out, "HASH")); diff != "" {
 		t.Errorf("hash_entity differs from game.HashEntity (-go +godot):\n%s", diff)
+	}
+	if got, want := godottest.Lines(out, "HEADINGS"), []string{strconv.FormatUint(uint64(headingsDigest()), 10)}; !slices.Equal(got, want) {
+		t.Errorf("protocol.gd heading_of differs from game's heading prediction: digest %v, want %v", got, want)
 	}
 	if r := godottest.Lines(out, "REHASH_MISMATCH"); len(r) > 0 {
 		t.Errorf("incremental table hash differs from a recomputed one after messages %v", r)
