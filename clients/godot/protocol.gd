@@ -376,8 +376,25 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 	# i16)], as net/game/payload.go's columns. Each has a parameter for the values
 	# of records that are not new and one for those of new records (if any), then
 	# the values in record order.
+	# The age shift of each position record that is not new (net/game/payload.go:
+	# ageShift): its X and Y parameters are the list's base plus how many bits the
+	# age of the entity's value (snapshots since the one that wrote it) has, minus 1.
+	var shifts := PoolIntArray()
+	for j in range(nrec):
+		var mj: int = masks[j]
+		if mj & 1 and not mj & FLAG_NEW:
+			var age := 0
+			if t.ents.has(ids[j]):
+				age = (snap - t.ents[ids[j]][F_SEEN]) & U32
+			var sh := 0
+			while age > 1:
+				age >>= 1
+				sh += 1
+			shifts.append(sh)
 	var cols := []
+	var ci := -1
 	for c in COLUMNS:
+		ci += 1
 		var bit: int = c[0]
 		var cnt: int = g[bit]
 		var vals := PoolIntArray()
@@ -400,7 +417,10 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 			var prev := 0 # the previous new record's value
 			for i in range(cnt):
 				var isnew := i >= nold
-				var u := _rice(kn if isnew else ko)
+				var k := kn if isnew else ko
+				if ci < 2 and not isnew: # a position delta: base (coded + 8) plus shift
+					k = int(clamp(ko - 8 + shifts[i], 0, 15))
+				var u := _rice(k)
 				if _bad or u > mask:
 					return false
 				if isnew and dn:

@@ -154,6 +154,15 @@ func (t *Table) page(id uint64) (*page, int) {
 	return t.pool.page(t.hs[pi]), int(id & pageMask)
 }
 
+// seenOf returns the snapshot that wrote entity id's value, if t holds it.
+func (t *Table) seenOf(id uint16) (uint32, bool) {
+	p, i := t.page(uint64(id))
+	if p == nil || p.live&(1<<i) == 0 {
+		return 0, false
+	}
+	return p.seen[i], true
+}
+
 func (t *Table) has(id int) bool {
 	p, i := t.page(uint64(id))
 	return p != nil && p.live&(1<<i) != 0
@@ -393,9 +402,6 @@ func (d *Decoder) Apply(msg []byte) (*Table, error) {
 	if len(raw) != int(h.Size) || (len(raw) > 0 && &raw[0] != &d.raw[0]) {
 		return nil, ErrCompressed
 	}
-	if err := d.p.parse(raw); err != nil {
-		return nil, err
-	}
 	t := d.spare
 	switch {
 	case h.Merge != 0:
@@ -406,7 +412,10 @@ func (d *Decoder) Apply(msg []byte) (*Table, error) {
 	default:
 		t.reset()
 	}
-	err = t.apply(&d.p, h.ID)
+	err = d.p.parse(raw, h.ID, t) // position codes depend on the ages of t's values
+	if err == nil {
+		err = t.apply(&d.p, h.ID)
+	}
 	if err == nil && tableHash(t.sum, t.count) != h.Hash {
 		err = ErrHashMismatch
 	}

@@ -757,13 +757,13 @@ func (e *Encoder) build(cur *Frame, v *ClientView, k, nrem int, self bool) {
 				// A record with no group when the value changed back: once adopted,
 				// the view knows it current (the client's table records which snapshot
 				// wrote each value, and merging relies on the two agreeing).
-				p.add(uint16(id), diffMask(b, c), b, c)
+				p.add(uint16(id), diffMask(b, c), b, c, cur.ID-v.st[id].at)
 				continue
 			}
 			if held { // a new identity, or a value older than the ring: removed and new again
 				e.respawn = append(e.respawn, uint16(id))
 			}
-			p.add(uint16(id), diffMask(&zeroEntity, c)|FlagNew, &zeroEntity, c)
+			p.add(uint16(id), diffMask(&zeroEntity, c)|FlagNew, &zeroEntity, c, 0)
 		}
 	}
 	if len(e.respawn) > 0 { // both lists ascending, disjoint (removals are not live)

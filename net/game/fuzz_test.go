@@ -83,7 +83,7 @@ func FuzzSnapshotPayload(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var p payload
-		if err := p.parse(b); err != nil {
+		if err := p.parse(b, 100, fuzzSeen{}); err != nil {
 			return
 		}
 		if enc := p.append(nil); !bytes.Equal(enc, b) {
@@ -138,3 +138,8 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		}
 	})
 }
+
+// fuzzSeen holds every entity, its value written id%40 snapshots before snapshot 100.
+type fuzzSeen struct{}
+
+func (fuzzSeen) seenOf(id uint16) (uint32, bool) { return 100 - uint32(id%40), true }

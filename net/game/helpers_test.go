@@ -93,3 +93,12 @@ func (s *sim) freeze() {
 		}
 	}
 }
+
+// seenMap is a seenSource for payload tests: the snapshot that wrote each entity's
+// value (absent: not held).
+type seenMap map[uint16]uint32
+
+func (m seenMap) seenOf(id uint16) (uint32, bool) {
+	s, ok := m[id]
+	return s, ok
+}

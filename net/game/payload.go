@@ -154,6 +154,11 @@ type payload struct {
 	wire    [numLists][]uint32 // scratch: the numbers each list codes
 	dw      []uint32           // scratch
 	scratch []uint16
+	// posShift: the age shift of each record that is not new and has GroupPos, in
+	// record order (see ageShift); sumPos: the sums of its X and Y numbers, each
+	// shifted left by 8 minus its age shift (for the base parameter).
+	posShift []uint8
+	sumPos   [2]uint64
 	// What add sums for the encoder's choice of parameters: the numbers of each list,
 	// and the delta codes of the new records' values per column (after prevNew).
 	sum     [numLists]uint64
@@ -185,18 +190,39 @@ func (p *payload) reset() {
 		p.wire[listNew+i] = p.wire[listNew+i][:0]
 	}
 	p.sum, p.dsum, p.prevNew = [numLists]uint64{}, [numColumns]uint64{}, [numColumns]uint16{}
+	p.posShift, p.sumPos = p.posShift[:0], [2]uint64{}
 }
 
 // add appends a record for id with mask m whose values are c against baseline b.
-func (p *payload) add(id uint16, m uint8, b, c *Entity) {
+// For a record that is not new, age is the number of snapshots since the one that
+// wrote its baseline value (the position lists' parameters scale with it).
+func (p *payload) add(id uint16, m uint8, b, c *Entity, age uint32) {
 	p.ids = append(p.ids, id)
 	p.masks = append(p.masks, m)
 	if m&FlagNew == 0 {
 		p.addDelta(m, b, c)
+		if m&GroupPos != 0 {
+			s := ageShift(age)
+			p.posShift = append(p.posShift, s)
+			for i := range 2 {
+				u := p.wire[listCols+i][len(p.wire[listCols+i])-1]
+				p.sumPos[i] += uint64(u) << 8 >> s
+			}
+		}
 		return
 	}
 	p.news++
 	p.addNew(m, c)
+}
+
+// ageShift returns by how many bits the Rice parameter of a position delta of a
+// baseline age snapshots old exceeds the list's base: bits.Len32(age) − 1, at least 0.
+func ageShift(age uint32) uint8 { return uint8(max(bits.Len32(age), 1) - 1) }
+
+// posK returns the Rice parameter of a position delta: the list's base parameter
+// (coded as base + 8) plus its age shift, within 0..15.
+func posK(coded uint8, shift uint8) uint {
+	return uint(min(max(int(coded)-8+int(shift), 0), maxRiceK))
 }
 
 // addGeneric adds the values of a record to the lists that start at l (listCols or
@@ -425,6 +451,9 @@ func (p *payload) wireLists() {
 	for i := range p.wire {
 		p.k[i], _ = riceParam(p.sum[i], len(p.wire[i]))
 	}
+	for i := range 2 { // the positions' base parameters, coded as base + 8
+		p.k[listCols+i], _ = riceParam(p.sumPos[i], len(p.wire[listCols+i]))
+	}
 	for i := range columns {
 		// The values of new records are coded whole or, when that is shorter, each as
 		// its difference from the previous one (columns that most entities share a
@@ -497,6 +526,31 @@ func (w *bitWriter) riceList(us []uint32, k uint) {
 	w.acc, w.n, w.b = acc, n, b
 }
 
+// riceListShifted writes the numbers us, number j with parameter posK(coded,
+// shifts[j]).
+func (w *bitWriter) riceListShifted(us []uint32, shifts []uint8, coded uint8) {
+	acc, n, b := w.acc, w.n, w.b
+	shifts = shifts[:len(us)]
+	for j, u := range us {
+		k := posK(coded, shifts[j])
+		var v uint64
+		var l uint
+		if q := uint(u >> k); q < riceEscape {
+			v, l = uint64(u&(1<<k-1))<<(q+1)|(1<<q-1), q+1+k
+		} else {
+			v, l = 1<<riceEscape-1|uint64(u)<<riceEscape, riceEscape+16
+		}
+		acc |= v << n
+		n += l
+		if n >= 32 {
+			b = binary.LittleEndian.AppendUint32(b, uint32(acc))
+			acc >>= 32
+			n -= 32
+		}
+	}
+	w.acc, w.n, w.b = acc, n, b
+}
+
 // flush pads the last byte with zero bits and returns the bytes.
 func (w *bitWriter) flush() []byte {
 	for ; w.n > 0; w.n -= min(w.n, 8) {
@@ -543,7 +597,11 @@ func (p *payload) append(b []byte) []byte {
 		if len(nw) > 0 {
 			w.write(uint32(b2i(p.delta[i]))|uint32(kn)<<1, 5)
 		}
-		w.riceList(old, ko)
+		if i < 2 {
+			w.riceListShifted(old, p.posShift, p.k[listCols+i])
+		} else {
+			w.riceList(old, ko)
+		}
 		w.riceList(nw, kn)
 	}
 	return w.flush()
@@ -605,9 +663,12 @@ func (r *bitReader) rice(k uint) uint32 {
 	return uint32(q)<<k | r.read(k)
 }
 
-// parse decodes a payload into p, checking every length and value before using it.
-// It returns ErrCorrupt unwrapped on any malformation.
-func (p *payload) parse(b []byte) error {
+// parse decodes a payload into p, checking every length and value before using it;
+// src holds the table the payload applies to (its baseline with the merged
+// snapshots), snap the snapshot's id: the positions' parameters depend on how old
+// the values of the records' entities are. It returns ErrCorrupt unwrapped on any
+// malformation.
+func (p *payload) parse(b []byte, snap uint32, src seenSource) error {
 	p.reset()
 	if len(b) < 4 {
 		return ErrCorrupt
@@ -680,8 +741,23 @@ func (p *payload) parse(b []byte) error {
 		// The values of the records that are not new, then those of the new ones.
 		ko, kn := uint(p.k[listCols+i]), uint(p.k[listNew+i])
 		vals := p.cols[i]
-		for range groups[g] - newGroups[g] {
-			v, ok := fromWire(col.kind, r.rice(ko))
+		if i == 0 && groups[g] > newGroups[g] { // the position records' age shifts
+			for j, m := range p.masks {
+				if m&GroupPos != 0 && m&FlagNew == 0 {
+					var age uint32
+					if seen, ok := src.seenOf(p.ids[j]); ok {
+						age = snap - seen
+					}
+					p.posShift = append(p.posShift, ageShift(age))
+				}
+			}
+		}
+		for j := range groups[g] - newGroups[g] {
+			k := ko
+			if i < 2 {
+				k = posK(p.k[listCols+i], p.posShift[j])
+			}
+			v, ok := fromWire(col.kind, r.rice(k))
 			if !ok || r.bad {
 				return ErrCorrupt
 			}
@@ -728,6 +804,12 @@ func (p *payload) parse(b []byte) error {
 	}
 	p.parsed = true
 	return nil
+}
+
+// seenSource tells which snapshot wrote the value of entity id of a table, if the
+// table holds it ([Table] and the tests' reference tables).
+type seenSource interface {
+	seenOf(id uint16) (uint32, bool)
 }
 
 // ids reads n Rice-coded id gaps (k first) into dst as ascending ids ≤ MaxWireID.

@@ -511,18 +511,22 @@ func TestPayloadCoding(t *testing.T) {
 		{X: 1, Y: 0xffff, Head: 255, VX: -128, VY: 127, Machine: 0xffff, State: 0xffff, Clip: 1, Speed: 0xffff, TimeRef: 0x8000, PrevClip: 0xffff, Fade: 255, Team: 255},
 		{X: 0x7fff, Y: 0x8000, Head: 1, VX: 127, VY: -128, Machine: 1, State: 300, Clip: 0xffff, Speed: 1000, TimeRef: 0x7fff, PrevClip: 2, Fade: 1, Team: 1},
 	}
+	const snap = 1000
+	seen := seenMap{} // the baseline values' snapshots: ages 1 to 3,000
 	for i := range edge {
-		p.add(uint16(1+i*1000), diffMask(&zeroEntity, &edge[i])|FlagNew, &zeroEntity, &edge[i])
+		p.add(uint16(1+i*1000), diffMask(&zeroEntity, &edge[i])|FlagNew, &zeroEntity, &edge[i], 0)
 		for j := range edge {
 			if b, c := &edge[i], &edge[j]; sameIdentity(b, c) && i != j {
-				p.add(uint16(40000+i*10+j), diffMask(b, c), b, c)
+				id, age := uint16(40000+i*10+j), uint32(1+(i*7+j*300)%3000)
+				p.add(id, diffMask(b, c), b, c, age)
+				seen[id] = snap - age
 			}
 		}
 	}
 	p.rem = append(p.rem, 7, 8, MaxWireID)
 	raw := p.append(nil)
 	var q payload
-	if err := q.parse(raw); err != nil {
+	if err := q.parse(raw, snap, seen); err != nil {
 		t.Fatalf("parse: %v", err)
 	}
 	if !slices.Equal(q.ids, p.ids) || !slices.Equal(q.masks, p.masks) || !slices.Equal(q.rem, p.rem) {
@@ -547,7 +551,7 @@ func TestPayloadCoding(t *testing.T) {
 	}
 	valid := one([2]uint32{0, 4}, [2]uint32{0xf, 5}, [2]uint32{0, 8}, [2]uint32{GroupHead, 8}, [2]uint32{0, 4}, [2]uint32{0, 1},
 		[2]uint32{7, 4}, [2]uint32{0x1, 2}, [2]uint32{0x7f, 7}) // k 0, id gap 5 − 1 (4 ones, a zero); 1 mask; k 0, rank 0; k 7, Head 255 (q 1, low 127)
-	if err := new(payload).parse(valid); err != nil {
+	if err := new(payload).parse(valid, 2, seenMap{5: 1}); err != nil {
 		t.Fatalf("hand-coded payload: %v", err)
 	}
 	for _, tc := range []struct {
@@ -571,7 +575,7 @@ func TestPayloadCoding(t *testing.T) {
 			return w.flush()
 		}()...)},
 	} {
-		if err := new(payload).parse(tc.raw); err != ErrCorrupt {
+		if err := new(payload).parse(tc.raw, 2, seenMap{5: 1}); err != ErrCorrupt {
 			t.Errorf("%s: %v, want ErrCorrupt", tc.name, err)
 		}
 	}
@@ -673,7 +677,7 @@ func TestNewRecordDeltas(t *testing.T) {
 		if i == 17 {
 			e.Speed, e.Team = 1500, 255 // one differs
 		}
-		p.add(uint16(10+i*3), diffMask(&zeroEntity, &e)|FlagNew, &zeroEntity, &e)
+		p.add(uint16(10+i*3), diffMask(&zeroEntity, &e)|FlagNew, &zeroEntity, &e, 0)
 	}
 	raw := p.append(nil)
 	for i, want := range map[int]bool{0: false, 1: false, 10: true, 11: true, 12: true} { // X, Y, Speed, Machine, Team
@@ -682,7 +686,7 @@ func TestNewRecordDeltas(t *testing.T) {
 		}
 	}
 	var q payload
-	if err := q.parse(raw); err != nil {
+	if err := q.parse(raw, 1, seenMap{}); err != nil {
 		t.Fatal(err)
 	}
 	for c := range columns {
@@ -710,10 +714,10 @@ func TestAddDelta(t *testing.T) {
 		c.Machine, c.Team = uint16(rng.Uint32()), uint8(rng.Uint32())
 		m := uint8(rng.Uint32())
 		if m&FlagNew != 0 {
-			fast.add(1, m, &zeroEntity, &c)
+			fast.add(1, m, &zeroEntity, &c, 0)
 			generic.addGeneric(m, listNew, &zeroEntity, &c)
 		} else {
-			fast.add(1, m, &b, &c)
+			fast.add(1, m, &b, &c, 1)
 			generic.addGeneric(m, listCols, &b, &c)
 		}
 	}
