@@ -1,12 +1,53 @@
 package game_test
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/net/bots"
 	"github.com/shardsim/shardsim/net/game"
 	"github.com/shardsim/shardsim/systems"
 )
+
+// BenchmarkBroadcastPlayers is BenchmarkBroadcastShard on the load run's world
+// (scripts/acceptance): 100 scripted NPCs and 2,000 players moving as the Go bots'
+// inputs say (bots.Wander, a new input every 1–3 s), 100 of them clients, acks three
+// snapshots late (the run's RTT), after 400 snapshots of warm-up. Its B/record is the
+// load run's bytes per changed entity in steady state, measured without the run's
+// 2,000 clients learning the world.
+func BenchmarkBroadcastPlayers(b *testing.B) {
+	cfg := systems.DefaultConfig()
+	w := ecs.New(ecs.Config{Seed: 5, Rate: 20})
+	sim := systems.New(cfg)
+	sim.Populate(w, 100)
+	var cmds []ecs.Command
+	for i := range 2000 {
+		cmds = append(cmds, ecs.Command{Kind: ecs.CmdJoin, Arg: uint32(i)})
+	}
+	var players []ecs.NetID
+	for _, j := range sim.Step(w, cmds).Joined {
+		players = append(players, j.ID)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	next := make([]uint64, len(players))
+	step := func() {
+		cmds = cmds[:0]
+		for i, id := range players {
+			if w.G.Tick >= next[i] {
+				cmds = append(cmds, ecs.Command{Kind: ecs.CmdInput, Player: id, Input: bots.Wander(rng)})
+				next[i] = w.G.Tick + 20 + uint64(rng.IntN(40))
+			}
+		}
+		sim.Step(w, cmds)
+	}
+	views := make([]*game.ClientView, 100)
+	for i := range views {
+		views[i] = game.NewClientView(players[i*20])
+		views[i].BytesPerSnapshot = 376
+	}
+	benchViews(b, cfg, w, step, views, 3, 400)
+}
 
 // BenchmarkBroadcastShard is BenchmarkBroadcastSteady on the shard's own world: 2,100
 // scripted players (the systems package's bots: gait and state changes every few
@@ -18,15 +59,24 @@ func BenchmarkBroadcastShard(b *testing.B) {
 	w := ecs.New(ecs.Config{Seed: 5, Rate: 20})
 	sim := systems.New(cfg)
 	sim.Populate(w, 2100)
-	ring := game.NewFrameRing(0)
-	ring.ClipPeriods = cfg.Lib.ClipPeriods()
-	enc := game.NewEncoder()
-	const clients, lag = 100, 2
-	views := make([]*game.ClientView, clients)
-	acks := make([][lag]game.Ack, clients) // ring: the acks of the last lag snapshots
+	views := make([]*game.ClientView, 100)
 	for i := range views {
 		views[i] = game.NewClientView(ecs.NetID(1 + i*21))
 		views[i].BytesPerSnapshot = 376
+	}
+	benchViews(b, cfg, w, func() { sim.Step(w, nil) }, views, 2, 1000)
+}
+
+// benchViews encodes a snapshot of w for every view after every step (acks lag
+// snapshots late), warm snapshots first, and reports the time per client-snapshot,
+// bytes per record and records per packet.
+func benchViews(b *testing.B, cfg systems.Config, w *ecs.World, step func(), views []*game.ClientView, lag, warm int) {
+	ring := game.NewFrameRing(0)
+	ring.ClipPeriods = cfg.Lib.ClipPeriods()
+	enc := game.NewEncoder()
+	acks := make([][]game.Ack, len(views)) // per view, the acks of the last lag snapshots
+	for i := range acks {
+		acks[i] = make([]game.Ack, lag)
 	}
 	var buf []byte
 	var records, payload, packets int
@@ -42,22 +92,22 @@ func BenchmarkBroadcastShard(b *testing.B) {
 				payload += enc.Stats.Size - game.SnapshotHeaderSize
 			}
 			packets++
-			slot := &acks[i][f.ID%lag]
+			slot := &acks[i][int(f.ID)%lag]
 			if slot.Newest != 0 {
 				v.Ack(ring, *slot) // the ack of snapshot f.ID−lag arrives
 			}
 			*slot = game.Ack{Newest: f.ID, Bits: ^uint32(0)}
 		}
 	}
-	for range 1000 {
-		sim.Step(w, nil)
+	for range warm {
+		step()
 		tick()
 	}
 	records, payload, packets = 0, 0, 0
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		sim.Step(w, nil)
+		step()
 		b.StartTimer()
 		tick()
 	}
