@@ -144,8 +144,9 @@ type payload struct {
 	cols  [numColumns][]uint16
 	news  int // records with FlagNew
 
-	// The coding parameters, which append chooses (pick) or parse reads (parsed): the
-	// distinct masks by rank (most frequent first) and the Rice parameter of each list.
+	// The coding parameters, which append chooses (wireLists) or parse reads (parsed):
+	// the distinct masks by rank (most frequent first) and the Rice parameter of each
+	// list (for the position lists, the base coded as base + 8: see posK).
 	parsed  bool
 	dict    []uint8
 	k       [numLists]uint8
