@@ -57,6 +57,7 @@ const SEND_INPUTS = 4 # inputs repeated in each Input message (redundancy)
 # zigzag, 3 i16 zigzag (net/game/payload.go: columns).
 const COLUMNS = [[0, 3], [0, 3], [2, 2], [2, 2], [1, 2], [3, 1], [3, 1], [4, 3], [5, 1], [5, 0], [6, 1], [7, 1], [7, 0]]
 # atan(2^-i) in 1/65536 turns (net/game/heading.go: cordicAtan).
+const MAX_PRED_AGE = 64 # net/game/payload.go: maxPredAge
 const CORDIC_ATAN = [8192, 4836, 2555, 1297, 651, 326, 163, 81, 41, 20, 10, 5, 3, 1]
 const FLAG_NEW = 128
 const F_HASH = 13 # index of the cached entity hash in an entity array
@@ -379,18 +380,23 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 	# The age shift of each position record that is not new (net/game/payload.go:
 	# ageShift): its X and Y parameters are the list's base plus how many bits the
 	# age of the entity's value (snapshots since the one that wrote it) has, minus 1.
+	# Their ages (capped at MAX_PRED_AGE) also scale the position prediction.
 	var shifts := PoolIntArray()
+	var ages := PoolIntArray()
 	for j in range(nrec):
 		var mj: int = masks[j]
 		if mj & 1 and not mj & FLAG_NEW:
 			var age := 0
 			if t.ents.has(ids[j]):
 				age = (snap - t.ents[ids[j]][F_SEEN]) & U32
+			ages.append(int(min(age, MAX_PRED_AGE)))
 			var sh := 0
 			while age > 1:
 				age >>= 1
 				sh += 1
 			shifts.append(sh)
+	var pred_kx := 0
+	var pred_ky := 0
 	var cols := []
 	var ci := -1
 	for c in COLUMNS:
@@ -408,6 +414,9 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 			if gn[bit] > 0:
 				dn = _bits(1)
 				kn = _bits(4)
+			if ci == 0 and cnt > gn[bit]: # the position prediction's scale per axis
+				pred_kx = _bits(16)
+				pred_ky = _bits(16)
 			var kind: int = c[1]
 			var mask: int = 0xff if kind == 0 or kind == 2 else 0xffff # the column's width
 			# The values of the records that are not new, then those of the new ones.
@@ -479,6 +488,7 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 	var k5 := 0
 	var k6 := 0
 	var k7 := 0
+	var kp := 0 # position records that are not new, applied
 	for i in range(nrec):
 		var id: int = ids[i]
 		var m: int = masks[i]
@@ -496,6 +506,8 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 				return false
 			e = ents[id].duplicate()
 			t.sum -= e[F_HASH]
+		var bvx: int = e[3] # the baseline velocity (u8 bytes), for the position prediction
+		var bvy: int = e[4]
 		if m & 1: # pos: X, Y deltas mod 65536
 			e[0] = (e[0] + c_x[k0]) & 0xffff
 			e[1] = (e[1] + c_y[k0]) & 0xffff
@@ -521,6 +533,11 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 		if m & 64: # speed
 			e[8] = c_speed[k6]
 			k6 += 1
+		if m & 1 and not m & FLAG_NEW: # the position was coded minus the prediction
+			var a: int = ages[kp]
+			kp += 1
+			e[0] = (e[0] + predict(bvx, e[3], a, pred_kx)) & 0xffff
+			e[1] = (e[1] + predict(bvy, e[4], a, pred_ky)) & 0xffff
 		var h := hash_entity(id, e)
 		e[F_HASH] = h
 		e[F_SEEN] = snap
@@ -528,6 +545,15 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 		ents[id] = e
 	t.written = ids
 	return true
+
+
+# predict returns the position change (steps) the mean of the baseline and the new
+# velocity (u8 bytes of i8 values) predicts over age snapshots at scale k:
+# ((bv + cv) * age * k + 4096) >> 13 (net/game/payload.go: predict).
+static func predict(bb: int, cb: int, age: int, k: int) -> int:
+	var bv: int = bb - 256 if bb >= 128 else bb
+	var cv: int = cb - 256 if cb >= 128 else cb
+	return ((bv + cv) * age * k + 4096) >> 13
 
 
 # heading_of returns the binary angle (256 = a full turn) of velocity (vx, vy),

@@ -450,6 +450,7 @@ func (t *Table) apply(p *payload, snap uint32) error {
 	}
 	t.prefetch(p)
 	var cur [numColumns]int
+	pos := 0
 	for k, id := range p.ids {
 		m := p.masks[k]
 		isNew := m&FlagNew != 0
@@ -465,12 +466,7 @@ func (t *Table) apply(p *payload, snap uint32) error {
 		} else {
 			t.sum -= HashEntity(ecs.NetID(id), e)
 		}
-		for c := range columns {
-			if col := &columns[c]; m&col.group != 0 {
-				col.set(e, p.cols[c][cur[c]])
-				cur[c]++
-			}
-		}
+		p.applyRecord(k, e, &cur, &pos)
 		pg.live |= 1 << i
 		pg.seen[i] = snap
 		t.sum += HashEntity(ecs.NetID(id), e)

@@ -98,6 +98,15 @@
 // entity moved grows with the time its value is old, so one parameter fits values of
 // all ages (shard's world: 6.53 → 6.29 bytes per record).
 //
+// They are also coded minus a prediction: the mean of the baseline velocity and the
+// record's (after its vel group) times the age (capped at 64 snapshots), at a scale
+// per axis the payload carries: after the X column's parameters, if a record that is
+// not new has GroupPos, u16 KX and u16 KY (steps per VelUnit of velocity per snapshot,
+// ×4096). The delta coded is value − baseline − ((bv + cv)·age·K + 4096) >> 13
+// (arithmetic shift, mod 65536; [FrameRing] derives K from the arena, the tick rate
+// and the ticks per snapshot). Entities keep moving the way they moved: shard's world
+// 6.3 → 5.8 bytes per record, the load run's players 7.1 → 6.8.
+//
 // An id gap is the id minus the previous id of its list (the first minus 0), ≥ 1.
 // rice_k(u), for a number u and a parameter k (0..15): q = u>>k one bits and a zero
 // bit, then the k low bits of u; when q ≥ 16, sixteen one bits and u in 16 bits

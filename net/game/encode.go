@@ -736,6 +736,7 @@ func putUint64(b []byte, v uint64) {
 func (e *Encoder) build(cur *Frame, v *ClientView, k, nrem int, self bool) {
 	p := &e.p
 	p.reset()
+	p.predK = cur.predK
 	p.rem = append(p.rem, e.removed[:nrem]...)
 	words := (len(cur.live) + 63) / 64
 	e.picked = grow(e.picked, words)

@@ -160,6 +160,10 @@ type payload struct {
 	// shifted left by 8 minus its age shift (for the base parameter).
 	posShift []uint8
 	sumPos   [2]uint64
+	// posAge: the age (capped at maxPredAge) of the same records; predK: the position
+	// prediction's scale per axis (see predict), which the encoder takes from the frame.
+	posAge []uint32
+	predK  [2]uint16
 	// What add sums for the encoder's choice of parameters: the numbers of each list,
 	// and the delta codes of the new records' values per column (after prevNew).
 	sum     [numLists]uint64
@@ -191,7 +195,7 @@ func (p *payload) reset() {
 		p.wire[listNew+i] = p.wire[listNew+i][:0]
 	}
 	p.sum, p.dsum, p.prevNew = [numLists]uint64{}, [numColumns]uint64{}, [numColumns]uint16{}
-	p.posShift, p.sumPos = p.posShift[:0], [2]uint64{}
+	p.posShift, p.sumPos, p.posAge = p.posShift[:0], [2]uint64{}, p.posAge[:0]
 }
 
 // add appends a record for id with mask m whose values are c against baseline b.
@@ -201,19 +205,44 @@ func (p *payload) add(id uint16, m uint8, b, c *Entity, age uint32) {
 	p.ids = append(p.ids, id)
 	p.masks = append(p.masks, m)
 	if m&FlagNew == 0 {
-		p.addDelta(m, b, c)
 		if m&GroupPos != 0 {
+			a := min(age, maxPredAge)
+			p.put(0, zig16, c.X-b.X-predict(b.VX, c.VX, a, p.predK[0]))
+			p.put(1, zig16, c.Y-b.Y-predict(b.VY, c.VY, a, p.predK[1]))
 			s := ageShift(age)
-			p.posShift = append(p.posShift, s)
+			p.posShift, p.posAge = append(p.posShift, s), append(p.posAge, a)
 			for i := range 2 {
 				u := p.wire[listCols+i][len(p.wire[listCols+i])-1]
 				p.sumPos[i] += uint64(u) << 8 >> s
 			}
 		}
+		p.addDelta(m&^GroupPos, b, c)
 		return
 	}
 	p.news++
 	p.addNew(m, c)
+}
+
+// maxPredAge caps the age the position prediction extrapolates over (3.2 s at 20
+// snapshots per second): older velocities say little about the path since.
+const maxPredAge = 64
+
+// predict returns the position change, in steps, that the mean of the baseline
+// velocity bv and the current one cv (VelUnit steps) predicts over age snapshots at
+// scale k (steps per velocity unit per snapshot, ×4096): ((bv + cv)·age·k + 4096) >> 13
+// (an arithmetic shift), mod 65536. A record's X and Y deltas are coded minus it.
+func predict(bv, cv int8, age uint32, k uint16) uint16 {
+	return uint16(((int64(bv)+int64(cv))*int64(age)*int64(k) + 4096) >> 13)
+}
+
+// predScale returns the scale of the position prediction (see predict) for an axis
+// of arena µm with ticksPer256 ticks per snapshot (×256) at rate ticks per second:
+// the steps one VelUnit of velocity covers in one snapshot, ×4096, rounded and
+// capped at 65535.
+func predScale(ticksPer256 int64, rate uint16, arena int32) uint16 {
+	num := int64(VelUnit*1000) * PosSteps * 16 * ticksPer256 // ×4096/256
+	den := int64(max(rate, 1)) * int64(max(arena, 1))
+	return uint16(min((num+den/2)/den, 65535))
 }
 
 // ageShift returns by how many bits the Rice parameter of a position delta of a
@@ -224,6 +253,27 @@ func ageShift(age uint32) uint8 { return uint8(max(bits.Len32(age), 1) - 1) }
 // (coded as base + 8) plus its age shift, within 0..15.
 func posK(coded uint8, shift uint8) uint {
 	return uint(min(max(int(coded)-8+int(shift), 0), maxRiceK))
+}
+
+// applyRecord applies record k of p to e, which holds the entity's baseline value (or
+// zero, for a new record): the values of its groups, then, for a position delta of a
+// record that is not new, the prediction it was coded against. cur and pos count the
+// values and position records of p applied so far.
+func (p *payload) applyRecord(k int, e *Entity, cur *[numColumns]int, pos *int) {
+	m := p.masks[k]
+	bvx, bvy := e.VX, e.VY
+	for c := range columns {
+		if col := &columns[c]; m&col.group != 0 {
+			col.set(e, p.cols[c][cur[c]])
+			cur[c]++
+		}
+	}
+	if m&GroupPos != 0 && m&FlagNew == 0 {
+		a := p.posAge[*pos]
+		*pos++
+		e.X += predict(bvx, e.VX, a, p.predK[0])
+		e.Y += predict(bvy, e.VY, a, p.predK[1])
+	}
 }
 
 // addGeneric adds the values of a record to the lists that start at l (listCols or
@@ -598,6 +648,9 @@ func (p *payload) append(b []byte) []byte {
 		if len(nw) > 0 {
 			w.write(uint32(b2i(p.delta[i]))|uint32(kn)<<1, 5)
 		}
+		if i == 0 && len(old) > 0 {
+			w.write(uint32(p.predK[0])|uint32(p.predK[1])<<16, 32)
+		}
 		if i < 2 {
 			w.riceListShifted(old, p.posShift, p.k[listCols+i])
 		} else {
@@ -742,16 +795,17 @@ func (p *payload) parse(b []byte, snap uint32, src seenSource) error {
 		// The values of the records that are not new, then those of the new ones.
 		ko, kn := uint(p.k[listCols+i]), uint(p.k[listNew+i])
 		vals := p.cols[i]
-		if i == 0 && groups[g] > newGroups[g] { // the position records' age shifts
+		if i == 0 && groups[g] > newGroups[g] { // the position records' ages and the prediction's scale
 			for j, m := range p.masks {
 				if m&GroupPos != 0 && m&FlagNew == 0 {
 					var age uint32
 					if seen, ok := src.seenOf(p.ids[j]); ok {
 						age = snap - seen
 					}
-					p.posShift = append(p.posShift, ageShift(age))
+					p.posShift, p.posAge = append(p.posShift, ageShift(age)), append(p.posAge, min(age, maxPredAge))
 				}
 			}
+			p.predK = [2]uint16{uint16(r.read(16)), uint16(r.read(16))}
 		}
 		for j := range groups[g] - newGroups[g] {
 			k := ko

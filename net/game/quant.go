@@ -161,8 +161,11 @@ type Frame struct {
 	// Skipped counts entities left out because their NetID exceeds MaxWireID.
 	Skipped int
 
-	ring  *FrameRing // the ring that captured f (views read older values from it)
-	ents  []Entity   // by NetID
+	ring *FrameRing // the ring that captured f (views read older values from it)
+	// predK: the scale per axis of the position prediction of snapshots of f (see
+	// predict), from the ticks per snapshot over the ring.
+	predK [2]uint16
+	ents  []Entity // by NetID
 	live  []bool
 	hash  []uint64
 	cell  []uint32 // cx | cy<<16
@@ -276,7 +279,12 @@ func (r *FrameRing) Capture(w *ecs.World) *Frame {
 	if *slot == nil {
 		*slot = &Frame{}
 	}
+	tps := int64(256) // ticks per snapshot ×256, over the frames held (the oldest is in slot)
+	if o := r.Oldest(); o != nil && w.G.Tick > o.Tick {
+		tps = int64(w.G.Tick-o.Tick) * 256 / int64(id-o.ID)
+	}
 	f := *slot
+	f.predK = [2]uint16{predScale(tps, w.G.Rate, w.G.ArenaW), predScale(tps, w.G.Rate, w.G.ArenaH)}
 	n := min(int(w.MaxNetID()), MaxWireID+1)
 	f.ID, f.Tick, f.ring = id, w.G.Tick, r
 	f.Quantizer = Quantizer{ArenaW: w.G.ArenaW, ArenaH: w.G.ArenaH, Rate: w.G.Rate, ClipPeriods: r.ClipPeriods}

@@ -67,6 +67,7 @@ func (f *flatTable) apply(p *payload, snap uint32) error {
 		f.count--
 	}
 	var cur [numColumns]int
+	pos := 0
 	for k, id := range p.ids {
 		m := p.masks[k]
 		if f.has(id) == (m&FlagNew != 0) {
@@ -77,12 +78,7 @@ func (f *flatTable) apply(p *payload, snap uint32) error {
 			f.ents[id] = Entity{}
 			f.count++
 		}
-		for c := range columns {
-			if m&columns[c].group != 0 {
-				columns[c].set(&f.ents[id], p.cols[c][cur[c]])
-				cur[c]++
-			}
-		}
+		p.applyRecord(k, &f.ents[id], &cur, &pos)
 		f.live[id], f.seen[id] = true, snap
 	}
 	f.id, f.written = snap, slices.Clone(p.ids)
