@@ -186,6 +186,10 @@ const (
 )
 
 func (p *payload) reset() {
+	for _, m := range p.dict {
+		p.hist[m] = 0
+	}
+	p.dict = p.dict[:0]
 	p.rem, p.ids, p.masks = p.rem[:0], p.ids[:0], p.masks[:0]
 	p.news = 0
 	p.parsed = false
@@ -204,6 +208,10 @@ func (p *payload) reset() {
 func (p *payload) add(id uint16, m uint8, b, c *Entity, age uint32) {
 	p.ids = append(p.ids, id)
 	p.masks = append(p.masks, m)
+	if p.hist[m] == 0 {
+		p.dict = append(p.dict, m) // ordered by wireLists
+	}
+	p.hist[m]++
 	if m&FlagNew == 0 {
 		if m&GroupPos != 0 {
 			a := min(age, maxPredAge)
@@ -429,19 +437,11 @@ func fromDelta(kind uint8, u uint32, prev uint16) (uint16, bool) {
 // (ties by mask), and each list's Rice parameter.
 func (p *payload) wireLists() {
 	if !p.parsed {
-		p.hist = [256]uint16{}
-		for _, m := range p.masks {
-			p.hist[m]++
-		}
-		p.dict = p.dict[:0]
-		for m := range 256 {
-			if p.hist[m] > 0 {
-				p.dict = append(p.dict, uint8(m))
-			}
-		}
-		// A stable insertion sort: a few dozen masks at most in practice.
+		// add counted the masks in hist and listed them in dict: order them most
+		// frequent first, ties by mask (an insertion sort: a few dozen at most).
+		less := func(a, b uint8) bool { return p.hist[a] > p.hist[b] || p.hist[a] == p.hist[b] && a < b }
 		for i := 1; i < len(p.dict); i++ {
-			for j := i; j > 0 && p.hist[p.dict[j]] > p.hist[p.dict[j-1]]; j-- {
+			for j := i; j > 0 && less(p.dict[j], p.dict[j-1]); j-- {
 				p.dict[j], p.dict[j-1] = p.dict[j-1], p.dict[j]
 			}
 		}
@@ -749,9 +749,7 @@ func (p *payload) parse(b []byte, snap uint32, src seenSource) error {
 		if d > nrec {
 			return ErrCorrupt
 		}
-		p.dict = p.dict[:0]
-		p.hist = [256]uint16{}
-		for range d {
+		for range d { // reset left hist zero and dict empty
 			m := uint8(r.read(8))
 			if p.hist[m] != 0 {
 				return ErrCorrupt // a mask twice
