@@ -215,8 +215,8 @@ func (p *payload) add(id uint16, m uint8, b, c *Entity, age uint32) {
 	if m&FlagNew == 0 {
 		if m&GroupPos != 0 {
 			a := min(age, maxPredAge)
-			p.put(0, zig16, c.X-b.X-predict(b.VX, c.VX, a, p.predK[0]))
-			p.put(1, zig16, c.Y-b.Y-predict(b.VY, c.VY, a, p.predK[1]))
+			p.put(listCols, 0, zig16, c.X-b.X-predict(b.VX, c.VX, a, p.predK[0]))
+			p.put(listCols, 1, zig16, c.Y-b.Y-predict(b.VY, c.VY, a, p.predK[1]))
 			s := ageShift(age)
 			p.posShift, p.posAge = append(p.posShift, s), append(p.posAge, a)
 			for i := range 2 {
@@ -224,11 +224,11 @@ func (p *payload) add(id uint16, m uint8, b, c *Entity, age uint32) {
 				p.sumPos[i] += uint64(u) << 8 >> s
 			}
 		}
-		p.addDelta(m&^GroupPos, b, c)
+		p.addValues(m&^GroupPos, listCols, b, c)
 		return
 	}
 	p.news++
-	p.addNew(m, c)
+	p.addValues(m, listNew, &zeroEntity, c)
 }
 
 // maxPredAge caps the age the position prediction extrapolates over (3.2 s at 20
@@ -303,85 +303,52 @@ func (p *payload) addGeneric(m uint8, l int, b, c *Entity) {
 	}
 }
 
-// addDelta is addGeneric for a record that is not new, unrolled: the encoder adds
-// tens of records per snapshot. TestAddDelta checks that it agrees with the columns
-// table.
-func (p *payload) addDelta(m uint8, b, c *Entity) {
+// addValues is addGeneric unrolled (the encoder adds tens of records per snapshot):
+// l is listCols for a record that is not new, or listNew for a new one, whose
+// baseline b is the zero entity. TestAddDelta checks it against the columns table.
+func (p *payload) addValues(m uint8, l int, b, c *Entity) {
 	if m&GroupPos != 0 {
-		p.put(0, zig16, c.X-b.X)
-		p.put(1, zig16, c.Y-b.Y)
+		p.put(l, 0, zig16, c.X-b.X)
+		p.put(l, 1, zig16, c.Y-b.Y)
 	}
 	if m&GroupVel != 0 {
-		p.put(2, zig8, uint16(uint8(c.VX)))
-		p.put(3, zig8, uint16(uint8(c.VY)))
+		p.put(l, 2, zig8, uint16(uint8(c.VX)))
+		p.put(l, 3, zig8, uint16(uint8(c.VY)))
 	}
 	if m&GroupHead != 0 {
-		p.put(4, zig8, uint16(c.Head-HeadingOf(c.VX, c.VY)))
+		p.put(l, 4, zig8, uint16(c.Head-HeadingOf(c.VX, c.VY)))
 	}
 	if m&GroupAnim != 0 {
-		p.put(5, plain16, c.State)
-		p.put(6, plain16, c.Clip)
+		p.put(l, 5, plain16, c.State)
+		p.put(l, 6, plain16, c.Clip)
 	}
 	if m&GroupTime != 0 {
-		p.put(7, zig16, c.TimeRef-b.TimeRef)
+		p.put(l, 7, zig16, c.TimeRef-b.TimeRef)
 	}
 	if m&GroupFade != 0 {
-		p.put(8, plain16, c.PrevClip)
-		p.put(9, plain8, uint16(c.Fade))
+		p.put(l, 8, plain16, c.PrevClip)
+		p.put(l, 9, plain8, uint16(c.Fade))
 	}
 	if m&GroupSpeed != 0 {
-		p.put(10, plain16, c.Speed)
+		p.put(l, 10, plain16, c.Speed)
+	}
+	if l == listNew {
+		p.put(l, 11, plain16, c.Machine)
+		p.put(l, 12, plain8, uint16(c.Team))
 	}
 }
 
-// addNew is addGeneric for a new record (whose baseline is the zero entity),
-// unrolled. TestAddDelta checks that it agrees with the columns table.
-func (p *payload) addNew(m uint8, c *Entity) {
-	if m&GroupPos != 0 {
-		p.putNew(0, zig16, c.X)
-		p.putNew(1, zig16, c.Y)
-	}
-	if m&GroupVel != 0 {
-		p.putNew(2, zig8, uint16(uint8(c.VX)))
-		p.putNew(3, zig8, uint16(uint8(c.VY)))
-	}
-	if m&GroupHead != 0 {
-		p.putNew(4, zig8, uint16(c.Head-HeadingOf(c.VX, c.VY)))
-	}
-	if m&GroupAnim != 0 {
-		p.putNew(5, plain16, c.State)
-		p.putNew(6, plain16, c.Clip)
-	}
-	if m&GroupTime != 0 {
-		p.putNew(7, zig16, c.TimeRef)
-	}
-	if m&GroupFade != 0 {
-		p.putNew(8, plain16, c.PrevClip)
-		p.putNew(9, plain8, uint16(c.Fade))
-	}
-	if m&GroupSpeed != 0 {
-		p.putNew(10, plain16, c.Speed)
-	}
-	p.putNew(11, plain16, c.Machine)
-	p.putNew(12, plain8, uint16(c.Team))
-}
-
-// putNew adds value v of column i (of the kind) for a new record.
-func (p *payload) putNew(i int, kind uint8, v uint16) {
+// put adds value v of column i (of the kind) to the lists that start at l; for a
+// new record (l = listNew) it also sums its delta code (see toDelta).
+func (p *payload) put(l, i int, kind uint8, v uint16) {
 	u := toWire(kind, v)
 	p.cols[i] = append(p.cols[i], v)
-	p.wire[listNew+i] = append(p.wire[listNew+i], u)
-	p.sum[listNew+i] += uint64(u)
-	p.dsum[i] += uint64(toDelta(kind, v, p.prevNew[i]))
-	p.prevNew[i] = v
-}
-
-// put adds value v of column i (of the kind) for a record that is not new.
-func (p *payload) put(i int, kind uint8, v uint16) {
-	u := toWire(kind, v)
-	p.cols[i] = append(p.cols[i], v)
-	p.wire[listCols+i] = append(p.wire[listCols+i], u)
-	p.sum[listCols+i] += uint64(u)
+	p.wire[l+i] = append(p.wire[l+i], u)
+	p.sum[l+i] += uint64(u)
+	if l == listNew {
+		p.dsum[i] += uint64(toDelta(kind, v, p.prevNew[i]))
+		p.prevNew[i] = v
+	}
 }
 
 // Rice codes (see doc.go, "Snapshot payload"): a number u with parameter k is q = u>>k

@@ -699,8 +699,8 @@ func TestNewRecordDeltas(t *testing.T) {
 	}
 }
 
-// TestAddDelta: the unrolled addDelta and addNew add what the columns table says for
-// every group of a record.
+// TestAddDelta: the unrolled addValues adds what the columns table says for every
+// group of a record, new or not.
 func TestAddDelta(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	ent := func() Entity {
