@@ -373,10 +373,6 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 				g[b] += (m >> b) & 1
 				if m & FLAG_NEW:
 					gn[b] += (m >> b) & 1
-	# Columns in wire order: [group bit, kind (0 u8, 1 u16, 2 zigzag i8, 3 zigzag
-	# i16)], as net/game/payload.go's columns. Each has a parameter for the values
-	# of records that are not new and one for those of new records (if any), then
-	# the values in record order.
 	# The age shift of each position record that is not new (net/game/payload.go:
 	# ageShift): its X and Y parameters are the list's base plus how many bits the
 	# age of the entity's value (snapshots since the one that wrote it) has, minus 1.
@@ -397,6 +393,10 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 			shifts.append(sh)
 	var pred_kx := 0
 	var pred_ky := 0
+	# Columns in wire order: [group bit, kind (0 u8, 1 u16, 2 zigzag i8, 3 zigzag
+	# i16)], as net/game/payload.go's columns. Each has a parameter for the values
+	# of records that are not new and one for those of new records (if any), then
+	# the values of the former and those of the latter, each in record order.
 	var cols := []
 	var ci := -1
 	for c in COLUMNS:
