@@ -520,37 +520,19 @@ func (w *bitWriter) write(v uint32, n uint) {
 	}
 }
 
-// riceList writes the numbers us Rice-coded with parameter k: rice in a loop, with
-// the writer's state in registers (the encoder's hottest loop).
-func (w *bitWriter) riceList(us []uint32, k uint) {
+// riceList writes the numbers us Rice-coded, number j with parameter base +
+// shifts[j] within 0..15 (base alone when shifts is nil), with the writer's state in
+// registers: the encoder's hottest loop.
+func (w *bitWriter) riceList(us []uint32, base int, shifts []uint8) {
 	acc, n, b := w.acc, w.n, w.b
-	low := uint32(1)<<k - 1
-	for _, u := range us {
-		var v uint64
-		var l uint
-		if q := uint(u >> k); q < riceEscape {
-			v, l = uint64(u&low)<<(q+1)|(1<<q-1), q+1+k
-		} else {
-			v, l = 1<<riceEscape-1|uint64(u)<<riceEscape, riceEscape+16
-		}
-		acc |= v << n
-		n += l
-		if n >= 32 {
-			b = binary.LittleEndian.AppendUint32(b, uint32(acc))
-			acc >>= 32
-			n -= 32
-		}
+	if shifts != nil {
+		shifts = shifts[:len(us)]
 	}
-	w.acc, w.n, w.b = acc, n, b
-}
-
-// riceListShifted writes the numbers us, number j with parameter posK(coded,
-// shifts[j]).
-func (w *bitWriter) riceListShifted(us []uint32, shifts []uint8, coded uint8) {
-	acc, n, b := w.acc, w.n, w.b
-	shifts = shifts[:len(us)]
+	k := uint(min(max(base, 0), maxRiceK))
 	for j, u := range us {
-		k := posK(coded, shifts[j])
+		if shifts != nil {
+			k = uint(min(max(base+int(shifts[j]), 0), maxRiceK))
+		}
 		var v uint64
 		var l uint
 		if q := uint(u >> k); q < riceEscape {
@@ -589,7 +571,7 @@ func (p *payload) append(b []byte) []byte {
 	w := bitWriter{b: b}
 	list := func(i int) {
 		w.write(uint32(p.k[i]), 4)
-		w.riceList(p.wire[i], uint(p.k[i]))
+		w.riceList(p.wire[i], int(p.k[i]), nil)
 	}
 	if len(p.rem) > 0 {
 		list(listRem)
@@ -618,12 +600,12 @@ func (p *payload) append(b []byte) []byte {
 		if i == 0 && len(old) > 0 {
 			w.write(uint32(p.predK[0])|uint32(p.predK[1])<<16, 32)
 		}
-		if i < 2 {
-			w.riceListShifted(old, p.posShift, p.k[listCols+i])
+		if i < 2 { // position deltas: base (coded + 8) plus each record's age shift
+			w.riceList(old, int(p.k[listCols+i])-8, p.posShift)
 		} else {
-			w.riceList(old, ko)
+			w.riceList(old, int(ko), nil)
 		}
-		w.riceList(nw, kn)
+		w.riceList(nw, int(kn), nil)
 	}
 	return w.flush()
 }
