@@ -284,26 +284,8 @@ func (p *payload) applyRecord(k int, e *Entity, cur *[numColumns]int, pos *int) 
 	}
 }
 
-// addGeneric adds the values of a record to the lists that start at l (listCols or
-// listNew), as the columns table says.
-func (p *payload) addGeneric(m uint8, l int, b, c *Entity) {
-	for i := range columns {
-		col := &columns[i]
-		if m&col.group != 0 {
-			v := col.get(b, c)
-			u := toWire(col.kind, v)
-			p.cols[i] = append(p.cols[i], v)
-			p.wire[l+i] = append(p.wire[l+i], u)
-			p.sum[l+i] += uint64(u)
-			if l == listNew {
-				p.dsum[i] += uint64(toDelta(col.kind, v, p.prevNew[i]))
-				p.prevNew[i] = v
-			}
-		}
-	}
-}
-
-// addValues is addGeneric unrolled (the encoder adds tens of records per snapshot):
+// addValues adds the values of a record's groups to the lists, as the columns table
+// says, unrolled (the encoder adds tens of records per snapshot):
 // l is listCols for a record that is not new, or listNew for a new one, whose
 // baseline b is the zero entity. TestAddDelta checks it against the columns table.
 func (p *payload) addValues(m uint8, l int, b, c *Entity) {

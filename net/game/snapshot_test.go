@@ -715,10 +715,10 @@ func TestAddDelta(t *testing.T) {
 		m := uint8(rng.Uint32())
 		if m&FlagNew != 0 {
 			fast.add(1, m, &zeroEntity, &c, 0)
-			generic.addGeneric(m, listNew, &zeroEntity, &c)
+			addGeneric(&generic, m, listNew, &zeroEntity, &c)
 		} else {
 			fast.add(1, m, &b, &c, 1)
-			generic.addGeneric(m, listCols, &b, &c)
+			addGeneric(&generic, m, listCols, &b, &c)
 		}
 	}
 	for i := range columns {
@@ -729,6 +729,25 @@ func TestAddDelta(t *testing.T) {
 		}
 		if !slices.Equal(fast.cols[i], generic.cols[i]) || fast.dsum[i] != generic.dsum[i] {
 			t.Errorf("column %d: add and the columns table differ", i)
+		}
+	}
+}
+
+// addGeneric is the reference for payload.addValues: it adds the values of a record to
+// the lists that start at l (listCols or listNew) by walking the columns table.
+func addGeneric(p *payload, m uint8, l int, b, c *Entity) {
+	for i := range columns {
+		col := &columns[i]
+		if m&col.group != 0 {
+			v := col.get(b, c)
+			u := toWire(col.kind, v)
+			p.cols[i] = append(p.cols[i], v)
+			p.wire[l+i] = append(p.wire[l+i], u)
+			p.sum[l+i] += uint64(u)
+			if l == listNew {
+				p.dsum[i] += uint64(toDelta(col.kind, v, p.prevNew[i]))
+				p.prevNew[i] = v
+			}
 		}
 	}
 }
