@@ -23,10 +23,12 @@ import (
 // Many clients connect over a lossy, reordering network, each sending one
 // reliable packet on its connect event: every client that connects must get
 // that packet through, and the server must refuse nothing as a protocol
-// error. At 10% loss every client must connect; at 20%, ENet's own connect
-// backoff (CONNECT retried after 0.5, 1.5, 3.5, 7.5 and 15.5 s, about 0.2%
-// of attempts losing all six rounds) may fail a few, which only the
-// connected count checks.
+// error. ENet's own connect backoff (CONNECT retried after 0.5, 1.5, 3.5, 7.5
+// and 15.5 s) fails a client whose six rounds are all lost: about 0.2% of
+// clients at 20% loss, and at 10% loss (a round lost 19% of the time) about
+// one client in 20,000, so one run in 200 of these 100 clients: a connect
+// failure is ENet's behaviour, not a half-open connection, and only the
+// connected count checks it (seen once in this suite's clean-clone runs).
 //
 // It runs in a synctest bubble: time is virtual, so waiting out ENet's
 // timeouts costs nothing, and the seeded network meets the same datagrams
@@ -35,7 +37,7 @@ func TestHandshakeUnderLoss(t *testing.T) {
 	for _, tc := range []struct {
 		loss       float64
 		minConnect int
-	}{{0.1, 100}, {0.2, 95}} {
+	}{{0.1, 99}, {0.2, 95}} {
 		t.Run(fmt.Sprintf("loss=%v", tc.loss), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) { handshakeUnderLoss(t, tc.loss, tc.minConnect) })
 		})
