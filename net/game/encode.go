@@ -41,7 +41,6 @@ type ClientView struct {
 	// The other slots with an id are in flight.
 	base   uint32
 	merged uint32
-	hash   []uint64 // per NetID held: the entity hash of the value (the value itself is in frame st.at)
 	held   []uint64 // bitmap of the entities held
 	count  int
 	sum    uint64
@@ -61,6 +60,7 @@ type ClientView struct {
 
 // entState is a view's per-entity state.
 type entState struct {
+	hash  uint64 // entity hash of the value held (if held; the value itself is in frame at)
 	at    uint32 // frame whose value of the entity the baseline holds (if it holds it)
 	acc   uint32 // priority accumulated while it differs from the baseline and is not sent
 	seen  uint32 // snapshot up to which acc is accumulated
@@ -106,11 +106,10 @@ func (v *ClientView) holds(id int) bool {
 
 // size makes room in v for NetIDs below n.
 func (v *ClientView) size(n int) {
-	if len(v.hash) < n {
-		v.hash = extend(v.hash, n)
+	if len(v.st) < n {
 		v.st = extend(v.st, n)
 	}
-	v.held = extend(v.held, (len(v.hash)+63)/64)
+	v.held = extend(v.held, (len(v.st)+63)/64)
 }
 
 // Ack records the client's ack. Among the acked snapshots it adopts the newest one that
@@ -167,7 +166,7 @@ func (v *ClientView) adopt(ring *FrameRing, bi int) {
 	}
 	for _, id := range s.rem {
 		if v.holds(int(id)) {
-			v.sum -= v.hash[id]
+			v.sum -= v.st[id].hash
 			v.count--
 			v.held[id/64] &^= 1 << (id % 64)
 		}
@@ -217,12 +216,12 @@ func (v *ClientView) merge(mf *Frame, ids, only1, only2 []uint16) {
 // f.ID), keeping the table hash.
 func (v *ClientView) set(f *Frame, id int) {
 	if v.holds(id) {
-		v.sum -= v.hash[id]
+		v.sum -= v.st[id].hash
 	} else {
 		v.count++
 		v.held[id/64] |= 1 << (id % 64)
 	}
-	v.hash[id] = f.hash[id]
+	v.st[id].hash = f.hash[id]
 	v.st[id].at = f.ID
 	v.sum += f.hash[id]
 }
@@ -276,8 +275,9 @@ type Encoder struct {
 	wait     []uint16 // how long the entities written had waited (saturated at 65535)
 	touch    uint32   // keeps the prefetching loads of AppendSnapshot alive
 	removed  []uint16
-	respawn  []uint16 // scratch: held entities whose identity changed (removed, then new)
-	remBuf   []uint16 // scratch: the removals with the respawned entities
+	respawn  []uint16  // scratch: held entities whose identity changed (removed, then new)
+	bases    []*Entity // scratch: the baseline values of the entities a payload writes
+	remBuf   []uint16  // scratch: the removals with the respawned entities
 
 	// The last payload compressed and the frame sent for it: identical payloads (an
 	// idle world, a client with nothing to catch up) reuse the frame.
@@ -621,14 +621,14 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	s.rem = append(s.rem[:0], e.p.rem...)
 	sum, count := v.sum, v.count
 	for _, id := range e.p.rem {
-		sum -= v.hash[id]
+		sum -= v.st[id].hash
 		count--
 	}
 	for i, id := range e.p.ids {
 		if e.p.masks[i]&FlagNew != 0 {
 			count++
 		} else {
-			sum -= v.hash[id]
+			sum -= v.st[id].hash
 		}
 		sum += cur.hash[id]
 	}
@@ -747,13 +747,29 @@ func (e *Encoder) build(cur *Frame, v *ClientView, k, nrem int, self bool) {
 	for _, id := range e.order[:k] {
 		e.picked[id/64] |= 1 << (id % 64)
 	}
+	// The baseline values first, in a loop that only loads them: they sit in older
+	// frames, cold in the cache, and independent loads overlap their misses.
+	e.bases = e.bases[:0]
+	var touch uint32
+	for w, word := range e.picked {
+		for ; word != 0; word &= word - 1 {
+			b := v.value(cur, w*64+bits.TrailingZeros64(word))
+			if b != nil {
+				touch += uint32(b.Machine)
+			}
+			e.bases = append(e.bases, b)
+		}
+	}
+	e.touch += touch
+	j := 0
 	for w, word := range e.picked {
 		for word != 0 {
 			id := w*64 + bits.TrailingZeros64(word)
 			word &= word - 1
 			c := &cur.ents[id]
 			held := v.holds(id)
-			b := v.value(cur, id)
+			b := e.bases[j]
+			j++
 			if held && b != nil && sameIdentity(b, c) {
 				// A record with no group when the value changed back: once adopted,
 				// the view knows it current (the client's table records which snapshot

@@ -2,6 +2,8 @@ package game_test
 
 import (
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/shardsim/shardsim/ecs"
@@ -41,9 +43,13 @@ func BenchmarkBroadcastPlayers(b *testing.B) {
 		}
 		sim.Step(w, cmds)
 	}
-	views := make([]*game.ClientView, 100)
+	nv := 100
+	if s := os.Getenv("NV"); s != "" {
+		nv, _ = strconv.Atoi(s)
+	}
+	views := make([]*game.ClientView, nv)
 	for i := range views {
-		views[i] = game.NewClientView(players[i*20])
+		views[i] = game.NewClientView(players[i*2000/nv])
 		views[i].BytesPerSnapshot = 376
 	}
 	benchViews(b, cfg, w, step, views, 3, 400)
@@ -79,7 +85,7 @@ func benchViews(b *testing.B, cfg systems.Config, w *ecs.World, step func(), vie
 		acks[i] = make([]game.Ack, lag)
 	}
 	var buf []byte
-	var records, payload, packets int
+	var records, payload, packets, examined, changed, tries int
 	tick := func() {
 		f := ring.Capture(w)
 		for i, v := range views {
@@ -88,6 +94,9 @@ func benchViews(b *testing.B, cfg systems.Config, w *ecs.World, step func(), vie
 				b.Fatal(err)
 			}
 			records += enc.Stats.Records
+			examined += enc.Stats.Examined
+			tries += enc.Stats.Tries
+			changed += enc.Stats.Changed
 			if enc.Stats.Records > 0 {
 				payload += enc.Stats.Size - game.SnapshotHeaderSize
 			}
@@ -103,7 +112,7 @@ func benchViews(b *testing.B, cfg systems.Config, w *ecs.World, step func(), vie
 		step()
 		tick()
 	}
-	records, payload, packets = 0, 0, 0
+	records, payload, packets, examined, changed, tries = 0, 0, 0, 0, 0, 0
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
@@ -115,4 +124,7 @@ func benchViews(b *testing.B, cfg systems.Config, w *ecs.World, step func(), vie
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets), "ns/client-snapshot")
 	b.ReportMetric(float64(payload)/float64(max(records, 1)), "B/record")
 	b.ReportMetric(float64(records)/float64(packets), "records/packet")
+	b.ReportMetric(float64(examined)/float64(packets), "examined/packet")
+	b.ReportMetric(float64(changed)/float64(packets), "changed/packet")
+	b.ReportMetric(float64(tries)/float64(packets), "tries/packet")
 }
