@@ -1,5 +1,5 @@
 # === GAME PROTOCOL ===========================================================
-# The client side of shardsim's game protocol (version 3), as specified in
+# The client side of shardsim's game protocol (version 4), as specified in
 # net/game/doc.go; the Go reference is net/game/decode.go (Decoder.Apply,
 # Table.Hash) and net/game/msg.go. This file is the only place the client
 # knows the protocol; client.gd only moves bytes and prints the lines it returns.
@@ -58,6 +58,11 @@ const SEND_INPUTS = 4 # inputs repeated in each Input message (redundancy)
 const COLUMNS = [[0, 3], [0, 3], [2, 2], [2, 2], [1, 2], [3, 1], [3, 1], [4, 3], [5, 1], [5, 0], [6, 1], [7, 1], [7, 0]]
 # atan(2^-i) in 1/65536 turns (net/game/heading.go: cordicAtan).
 const MAX_PRED_AGE = 64 # net/game/payload.go: maxPredAge
+# The masks most dictionaries hold, most frequent first (net/game/payload.go:
+# commonMasks): a dictionary entry is its index in the order of all 256 masks that
+# starts with these and goes on with the others ascending (mask_at).
+const COMMON_MASKS = [0x01, 0x07, 0x1f, 0x3f, 0x1d, 0x17, 0x3d, 0x20, 0x05, 0x21, 0x27, 0x37, 0x18, 0x0f, 0x25, 0x38,
+	0x10, 0x1b, 0x13, 0xdf, 0x08, 0x30, 0x2f, 0x0d, 0xc1, 0x3c, 0xd9, 0xff, 0x03, 0x33, 0x3b, 0x1c]
 const CORDIC_ATAN = [8192, 4836, 2555, 1297, 651, 326, 163, 81, 41, 20, 10, 5, 3, 1]
 const FLAG_NEW = 128
 const F_HASH = 13 # index of the cached entity hash in an entity array
@@ -82,6 +87,7 @@ class Table:
 	var sum := 0 # wrapping sum of the entity hashes
 	var count := 0
 	var written := PoolIntArray() # NetIDs the snapshot's own records wrote (what a merge takes)
+	var pred_k := [0, 0] # the position prediction's scale of the snapshot (KX, KY)
 
 
 # ---- session state ----
@@ -112,11 +118,19 @@ var rng := RandomNumberGenerator.new()
 var inputs_sent := 0
 
 var _buf := StreamPeerBuffer.new()
+var mask_at := PoolIntArray() # index in the mask order -> mask (see COMMON_MASKS)
 
 
 func _init() -> void:
 	tables.resize(KEEP_TABLES)
 	rng.seed = 1
+	var listed := {}
+	for m in COMMON_MASKS:
+		mask_at.append(m)
+		listed[m] = true
+	for m in range(256):
+		if not listed.has(m):
+			mask_at.append(m)
 
 
 func hello(token: String) -> PoolByteArray:
@@ -285,9 +299,10 @@ func apply_snapshot(data: PoolByteArray) -> String:
 		t.ents = bt.ents.duplicate() # shallow: entity arrays are replaced, never mutated
 		t.sum = bt.sum
 		t.count = bt.count
+		t.pred_k = bt.pred_k
 	for mt in merged:
 		merge_into(t, mt)
-	if not decode_into(t, raw, id):
+	if not decode_into(t, raw, id, bt != null):
 		return drop(id, "corrupt")
 	t.id = id
 	t.tick = tick
@@ -325,21 +340,31 @@ func merge_into(t: Table, m: Table) -> void:
 
 
 # decode_into parses payload p (net/game/payload.go layout) of snapshot snap and
-# applies it to t, which holds the baseline with the merges. It returns false on
-# any malformation.
-func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
+# applies it to t, which holds the baseline with the merges (has_base: t is not the
+# empty table; its pred_k is the baseline's). It returns false on any malformation.
+func decode_into(t: Table, p: PoolByteArray, snap: int, has_base: bool) -> bool:
 	var n := p.size()
-	if n < 4:
-		return false
-	var nrem: int = p[0] | (p[1] << 8)
-	var nrec: int = p[2] | (p[3] << 8)
-	if 8 * (n - 4) < nrem + 2 * nrec: # every number takes a bit at least
-		return false
 	_p = p
-	_byte = 4
+	_byte = 0
 	_acc = 0
 	_nb = 0
 	_bad = false
+	var nrem := _rice(0)
+	var nrec := _rice(5)
+	if _bad or 8 * (n - _byte) + _nb < nrem + 2 * nrec: # every number takes a bit at least
+		return false
+	# The position prediction's scale per axis: the baseline's, or given.
+	var pred_kx := 0
+	var pred_ky := 0
+	if _bits(1) == 1:
+		if not has_base:
+			return false
+		pred_kx = t.pred_k[0]
+		pred_ky = t.pred_k[1]
+	else:
+		pred_kx = _bits(16)
+		pred_ky = _bits(16)
+	t.pred_k = [pred_kx, pred_ky]
 	var rem := _read_ids(nrem)
 	var ids := _read_ids(nrec)
 	if _bad:
@@ -350,14 +375,18 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 	var g := [0, 0, 0, 0, 0, 0, 0, 0] # records per group
 	var gn := [0, 0, 0, 0, 0, 0, 0, 0] # new records per group
 	if nrec > 0:
-		var d := _bits(8) + 1
-		if d > nrec:
+		var d := _rice(2) + 1
+		if _bad or d > nrec:
 			return false
 		var dict := PoolIntArray()
 		dict.resize(d)
 		var dup := {}
+		var kd := _bits(4)
 		for i in range(d):
-			var m := _bits(8)
+			var x := _rice(kd)
+			if _bad or x > 255:
+				return false
+			var m: int = mask_at[x]
 			if dup.has(m):
 				return false
 			dup[m] = true
@@ -391,8 +420,6 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 				age >>= 1
 				sh += 1
 			shifts.append(sh)
-	var pred_kx := 0
-	var pred_ky := 0
 	# Columns in wire order: [group bit, kind (0 u8, 1 u16, 2 zigzag i8, 3 zigzag
 	# i16)], as net/game/payload.go's columns. Each has a parameter for the values
 	# of records that are not new and one for those of new records (if any), then
@@ -414,9 +441,6 @@ func decode_into(t: Table, p: PoolByteArray, snap: int) -> bool:
 			if gn[bit] > 0:
 				dn = _bits(1)
 				kn = _bits(4)
-			if ci == 0 and cnt > gn[bit]: # the position prediction's scale per axis
-				pred_kx = _bits(16)
-				pred_ky = _bits(16)
 			var kind: int = c[1]
 			var mask: int = 0xff if kind == 0 or kind == 2 else 0xffff # the column's width
 			# The values of the records that are not new, then those of the new ones.

@@ -26,6 +26,7 @@ type Table struct {
 	n     int       // NetIDs t has room for, [0, n); len(hs) = ⌈n/pageSize⌉
 	count int
 	sum   uint64
+	predK [2]uint16 // the position prediction's scale of the snapshot (see predict)
 	// written lists the NetIDs the snapshot's own records wrote, ascending: what a
 	// later snapshot merging this one takes from it.
 	written []uint16
@@ -154,6 +155,10 @@ func (t *Table) page(id uint64) (*page, int) {
 	return t.pool.page(t.hs[pi]), int(id & pageMask)
 }
 
+// basePredK returns the prediction scale of t's snapshot, unless t is empty (a full
+// snapshot's baseline).
+func (t *Table) basePredK() ([2]uint16, bool) { return t.predK, t.ID != 0 }
+
 // seenOf returns the snapshot that wrote entity id's value, if t holds it.
 func (t *Table) seenOf(id uint16) (uint32, bool) {
 	p, i := t.page(uint64(id))
@@ -220,7 +225,7 @@ func (t *Table) copyFrom(b *Table) {
 			refs[h]++
 		}
 	}
-	t.n, t.count, t.sum, t.ID, t.Tick = b.n, b.count, b.sum, b.ID, b.Tick
+	t.n, t.count, t.sum, t.ID, t.Tick, t.predK = b.n, b.count, b.sum, b.ID, b.Tick, b.predK
 	t.written = t.written[:0]
 }
 
@@ -250,7 +255,7 @@ func (t *Table) merge(m *Table) {
 // reset empties t, keeping room for the same NetIDs.
 func (t *Table) reset() {
 	t.drop()
-	t.count, t.sum, t.ID, t.Tick = 0, 0, 0, 0
+	t.count, t.sum, t.ID, t.Tick, t.predK = 0, 0, 0, 0, [2]uint16{}
 	t.written = t.written[:0]
 }
 
@@ -472,6 +477,7 @@ func (t *Table) apply(p *payload, snap uint32) error {
 		t.sum += HashEntity(ecs.NetID(id), e)
 	}
 	t.written = append(t.written[:0], p.ids...)
+	t.predK = p.predK
 	return nil
 }
 

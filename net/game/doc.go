@@ -60,8 +60,9 @@
 //	  13 u64  server tick
 //	  21 u64  state hash of the client's table after applying (see "State hash")
 //	  29 u32  payload size (uncompressed, ≤ MaxPayload = 65536)
-//	  33 …    one zstd frame (checksum on, no dictionary) of the payload, compressed or
-//	          raw and RLE blocks (see "Compression" below):
+//	  33 …    one zstd frame (no content checksum: the state hash checks the result;
+//	          no dictionary) of the payload, compressed or raw and RLE blocks (see
+//	          "Compression" below):
 //	          PoolByteArray.decompress(size, File.COMPRESSION_ZSTD) in Godot
 //
 // # Compression
@@ -76,19 +77,26 @@
 //
 // # Snapshot payload
 //
-//	u16  nrem: removed entities
-//	u16  nrec: entity records
-//	then a bitstream, least significant bit of each byte first, zero-padded to a byte:
-//	  if nrem > 0: u4 k, nrem × rice_k(id gap − 1)   removed ids, ascending
-//	  if nrec > 0: u4 k, nrec × rice_k(id gap − 1)   record ids, ascending (≤ 65535)
-//	               u8 d − 1, d × u8 mask              the distinct masks, most frequent first
-//	               u4 k, nrec × rice_k(rank)         each record's mask as its index (< d)
-//	  per column, in the order below, if any record's mask has the column's group:
-//	               u4 k    if a record that is not new has the group (deltas, mostly small)
-//	               u1 d, u4 k'   if a new record has it: d = 1 when the new records'
-//	                       values are delta-coded (below)
-//	               the values of the records that are not new, rice_k, in record
-//	               order; then those of the new records, rice_k', in record order
+// A bitstream, least significant bit of each byte first, zero-padded to a byte:
+//
+//	rice_0(nrem), rice_5(nrec)                      removed entities, entity records
+//	u1 s; if s = 0: u16 KX, u16 KY                  the position prediction's scale (below)
+//	if nrem > 0: u4 k, nrem × rice_k(id gap − 1)   removed ids, ascending
+//	if nrec > 0: u4 k, nrec × rice_k(id gap − 1)   record ids, ascending (≤ 65535)
+//	             rice_2(d − 1), u4 k, d × rice_k(i) the distinct masks (d ≤ nrec), most
+//	                     frequent first, each as its index i (≤ 255) in the mask order
+//	             u4 k, nrec × rice_k(rank)         each record's mask as its index (< d)
+//	per column, in the order below, if any record's mask has the column's group:
+//	             u4 k    if a record that is not new has the group (deltas, mostly small)
+//	             u1 d, u4 k'   if a new record has it: d = 1 when the new records'
+//	                     values are delta-coded (below)
+//	             the values of the records that are not new, rice_k, in record
+//	             order; then those of the new records, rice_k', in record order
+//
+// The mask order starts with the 32 masks most dictionaries hold, most frequent first
+// (0x01 0x07 0x1f 0x3f 0x1d 0x17 0x3d 0x20 0x05 0x21 0x27 0x37 0x18 0x0f 0x25 0x38
+// 0x10 0x1b 0x13 0xdf 0x08 0x30 0x2f 0x0d 0xc1 0x3c 0xd9 0xff 0x03 0x33 0x3b 0x1c),
+// then has the other 224 ascending: a common mask costs 4 to 6 bits instead of 8.
 //
 // The position deltas (X and Y) of records that are not new take a parameter per
 // record: their list's u4 is the base plus 8, and a record's parameter is base +
@@ -100,9 +108,10 @@
 //
 // They are also coded minus a prediction: the mean of the baseline velocity and the
 // record's (after its vel group) times the age (capped at 64 snapshots), at a scale
-// per axis the payload carries: after the X column's parameters, if a record that is
-// not new has GroupPos, u16 KX and u16 KY (steps per VelUnit of velocity per snapshot,
-// ×4096). The delta coded is value − baseline − ((bv + cv)·age·K + 4096) >> 13
+// per axis, KX and KY (steps per VelUnit of velocity per snapshot, ×4096), that every
+// payload carries after its counts: s = 1 says they are the baseline snapshot's (the
+// scale its own payload carried; a table keeps it), and is corrupt in a full snapshot;
+// otherwise they follow as two u16. The delta coded is value − baseline − ((bv + cv)·age·K + 4096) >> 13
 // (arithmetic shift, mod 65536; [FrameRing] derives K from the arena, the tick rate
 // and the ticks per snapshot). Entities keep moving the way they moved: shard's world
 // 6.3 → 5.8 bytes per record, the load run's players 7.1 → 6.8.

@@ -41,9 +41,12 @@ type ClientView struct {
 	// The other slots with an id are in flight.
 	base   uint32
 	merged uint32
-	held   []uint64 // bitmap of the entities held
-	count  int
-	sum    uint64
+	// basePredK: the position prediction's scale of the baseline's frame, which the
+	// client's baseline table has too (a snapshot with the same one says so in a bit).
+	basePredK [2]uint16
+	held      []uint64 // bitmap of the entities held
+	count     int
+	sum       uint64
 
 	st     []entState // per NetID
 	fresh  bool       // st must be initialized (after Reset)
@@ -184,7 +187,7 @@ func (v *ClientView) adopt(ring *FrameRing, bi int) {
 		v.merged &^= 1 << i
 		v.sentID[i] = 0
 	}
-	v.base = sid
+	v.base, v.basePredK = sid, f.predK
 }
 
 // merge merges into the view's table the records ids (ascending) of the snapshot of
@@ -319,14 +322,14 @@ const (
 	richPayload = 8
 )
 
-// NewEncoder returns an encoder. Frames are single zstd frames with checksums, no
-// dictionary, at zstd's default level without entropy coding of literals: on payloads
+// NewEncoder returns an encoder. Frames are single zstd frames without content
+// checksums (the snapshot's state hash checks the decoded result) or dictionary, at zstd's default level without entropy coding of literals: on payloads
 // of a few hundred bytes of column planes, Huffman-coding the literals saves nothing
 // (klauspost/compress ends up storing them raw) but costs three quarters of the time.
 func NewEncoder() *Encoder {
 	z, err := zstd.NewWriter(nil,
 		zstd.WithEncoderConcurrency(1),
-		zstd.WithEncoderCRC(true),
+		zstd.WithEncoderCRC(false),
 		zstd.WithEncoderLevel(zstd.SpeedFastest),
 		zstd.WithWindowSize(zstd.MinWindowSize<<6), // 64 KiB ≥ MaxPayload
 		zstd.WithLowerEncoderMem(true),
@@ -737,6 +740,7 @@ func (e *Encoder) build(cur *Frame, v *ClientView, k, nrem int, self bool) {
 	p := &e.p
 	p.reset()
 	p.predK = cur.predK
+	p.predSame = v.base != 0 && v.basePredK == cur.predK
 	p.rem = append(p.rem, e.removed[:nrem]...)
 	words := (len(cur.live) + 63) / 64
 	e.picked = grow(e.picked, words)

@@ -143,3 +143,5 @@ func FuzzDecodeSnapshot(f *testing.F) {
 type fuzzSeen struct{}
 
 func (fuzzSeen) seenOf(id uint16) (uint32, bool) { return 100 - uint32(id%40), true }
+
+func (fuzzSeen) basePredK() ([2]uint16, bool) { return [2]uint16{1000, 2000}, true }

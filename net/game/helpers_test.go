@@ -98,6 +98,17 @@ func (s *sim) freeze() {
 // value (absent: not held).
 type seenMap map[uint16]uint32
 
+// basePredK: a seenMap is a baseline whose prediction scale is seenMapPredK.
+func (m seenMap) basePredK() ([2]uint16, bool) { return seenMapPredK, true }
+
+var seenMapPredK = [2]uint16{1000, 2000}
+
+// emptyTable is the seenSource of a full snapshot: no baseline.
+type emptyTable struct{}
+
+func (emptyTable) seenOf(uint16) (uint32, bool) { return 0, false }
+func (emptyTable) basePredK() ([2]uint16, bool) { return [2]uint16{}, false }
+
 func (m seenMap) seenOf(id uint16) (uint32, bool) {
 	s, ok := m[id]
 	return s, ok

@@ -41,7 +41,7 @@ func (t MsgType) String() string {
 }
 
 // ProtocolVersion is the version a client announces in [HelloMsg].
-const ProtocolVersion = 3
+const ProtocolVersion = 4
 
 // PeekType returns the type of message b without parsing the rest.
 func PeekType(b []byte) (MsgType, error) {

@@ -147,14 +147,17 @@ type payload struct {
 	// The coding parameters, which append chooses (wireLists) or parse reads (parsed):
 	// the distinct masks by rank (most frequent first) and the Rice parameter of each
 	// list (for the position lists, the base coded as base + 8: see posK).
-	parsed  bool
-	dict    []uint8
-	k       [numLists]uint8
-	rank    [256]uint8 // scratch: mask → rank
-	hist    [256]uint16
-	wire    [numLists][]uint32 // scratch: the numbers each list codes
-	dw      []uint32           // scratch
-	scratch []uint16
+	parsed bool
+	// predSame: the prediction's scale (predK) is the baseline table's, coded as one
+	// bit (see doc.go); the encoder sets it, parse reads it.
+	predSame bool
+	dict     []uint8
+	k        [numLists]uint8
+	rank     [256]uint8 // scratch: mask → rank
+	hist     [256]uint16
+	wire     [numLists][]uint32 // scratch: the numbers each list codes
+	dw       []uint32           // scratch
+	scratch  []uint16
 	// posShift: the age shift of each record that is not new and has GroupPos, in
 	// record order (see ageShift); sumPos: the sums of its X and Y numbers, each
 	// shifted left by 8 minus its age shift (for the base parameter).
@@ -179,6 +182,7 @@ type payload struct {
 const (
 	listRem = iota
 	listIDs
+	listDict // the dictionary's masks, as their indices in the common order (maskIndex)
 	listRanks
 	listCols
 	listNew  = listCols + numColumns
@@ -192,7 +196,7 @@ func (p *payload) reset() {
 	p.dict = p.dict[:0]
 	p.rem, p.ids, p.masks = p.rem[:0], p.ids[:0], p.masks[:0]
 	p.news = 0
-	p.parsed = false
+	p.parsed, p.predSame = false, false
 	for i := range p.cols {
 		p.cols[i] = p.cols[i][:0]
 		p.wire[listCols+i] = p.wire[listCols+i][:0]
@@ -408,6 +412,11 @@ func (p *payload) wireLists() {
 	}
 	p.wire[listRem] = gapsMinusOne(p.wire[listRem][:0], p.rem)
 	p.wire[listIDs] = gapsMinusOne(p.wire[listIDs][:0], p.ids)
+	dw := p.wire[listDict][:0]
+	for _, m := range p.dict {
+		dw = append(dw, uint32(maskIndex[m]))
+	}
+	p.wire[listDict] = dw
 	w := p.wire[listRanks][:0]
 	for _, m := range p.masks {
 		w = append(w, uint32(p.rank[m]))
@@ -502,6 +511,12 @@ func (w *bitWriter) write(v uint32, n uint) {
 	}
 }
 
+// rice writes u Rice-coded with parameter k.
+func (w *bitWriter) rice(u uint32, k int) {
+	us := [1]uint32{u}
+	w.riceList(us[:], k, nil)
+}
+
 // riceList writes the numbers us Rice-coded, number j with parameter base +
 // shifts[j] within 0..15 (base alone when shifts is nil), with the writer's state in
 // registers: the encoder's hottest loop.
@@ -543,14 +558,54 @@ func (w *bitWriter) flush() []byte {
 	return w.b
 }
 
+// The fixed Rice parameters of the payload's counts: removals (mostly none), records
+// (tens), distinct masks (about ten) less one.
+const (
+	remCountK  = 0
+	recCountK  = 5
+	dictCountK = 2
+)
+
+// commonMasks are the masks most snapshots' dictionaries hold, the most frequent
+// first (measured on the shard's scripted world, the load run's players and walkers).
+// A dictionary entry is coded as its index in the order of all 256 masks that starts
+// with these and goes on with the others ascending (maskIndex; maskAt inverts it):
+// 4 to 6 bits for the common ones instead of 8.
+var commonMasks = [...]uint8{
+	0x01, 0x07, 0x1f, 0x3f, 0x1d, 0x17, 0x3d, 0x20, 0x05, 0x21, 0x27, 0x37, 0x18, 0x0f, 0x25, 0x38,
+	0x10, 0x1b, 0x13, 0xdf, 0x08, 0x30, 0x2f, 0x0d, 0xc1, 0x3c, 0xd9, 0xff, 0x03, 0x33, 0x3b, 0x1c,
+}
+
+var maskIndex, maskAt [256]uint8
+
+func init() {
+	var listed [256]bool
+	for i, m := range commonMasks {
+		maskIndex[m], maskAt[i], listed[m] = uint8(i), m, true
+	}
+	i := len(commonMasks)
+	for m := range 256 {
+		if !listed[m] {
+			maskIndex[m], maskAt[i] = uint8(i), uint8(m)
+			i++
+		}
+	}
+}
+
 // append appends the payload layout of p to b, coded with the parameters parse read
 // or else the best ones. Lists must be ascending and the columns consistent with the
 // masks (as add keeps them).
 func (p *payload) append(b []byte) []byte {
 	p.wireLists()
-	b = binary.LittleEndian.AppendUint16(b, uint16(len(p.rem)))
-	b = binary.LittleEndian.AppendUint16(b, uint16(len(p.ids)))
 	w := bitWriter{b: b}
+	w.rice(uint32(len(p.rem)), remCountK)
+	w.rice(uint32(len(p.ids)), recCountK)
+	if p.predSame {
+		w.write(1, 1)
+	} else {
+		w.write(0, 1)
+		w.write(uint32(p.predK[0])|uint32(p.predK[1])<<16, 32)
+	}
 	list := func(i int) {
 		w.write(uint32(p.k[i]), 4)
 		w.riceList(p.wire[i], int(p.k[i]), nil)
@@ -560,10 +615,8 @@ func (p *payload) append(b []byte) []byte {
 	}
 	if len(p.ids) > 0 {
 		list(listIDs)
-		w.write(uint32(len(p.dict)-1), 8)
-		for _, m := range p.dict {
-			w.write(uint32(m), 8)
-		}
+		w.rice(uint32(len(p.dict)-1), dictCountK)
+		list(listDict)
 		list(listRanks)
 	}
 	for i := range columns {
@@ -578,9 +631,6 @@ func (p *payload) append(b []byte) []byte {
 		}
 		if len(nw) > 0 {
 			w.write(uint32(b2i(p.delta[i]))|uint32(kn)<<1, 5)
-		}
-		if i == 0 && len(old) > 0 {
-			w.write(uint32(p.predK[0])|uint32(p.predK[1])<<16, 32)
 		}
 		if i < 2 { // position deltas: base (coded + 8) plus each record's age shift
 			w.riceList(old, int(p.k[listCols+i])-8, p.posShift)
@@ -655,16 +705,21 @@ func (r *bitReader) rice(k uint) uint32 {
 // malformation.
 func (p *payload) parse(b []byte, snap uint32, src seenSource) error {
 	p.reset()
-	if len(b) < 4 {
-		return ErrCorrupt
-	}
-	nrem := int(binary.LittleEndian.Uint16(b))
-	nrec := int(binary.LittleEndian.Uint16(b[2:]))
+	r := bitReader{b: b}
+	nrem, nrec := int(r.rice(remCountK)), int(r.rice(recCountK))
 	// Every number takes at least one bit: a cheap bound before reading.
-	if 8*(len(b)-4) < nrem+2*nrec {
+	if r.bad || 8*(len(b)-r.off)+int(r.n) < nrem+2*nrec {
 		return ErrCorrupt
 	}
-	r := bitReader{b: b[4:]}
+	if p.predSame = r.read(1) == 1; p.predSame {
+		k, ok := src.basePredK()
+		if !ok {
+			return ErrCorrupt // no baseline to take it from
+		}
+		p.predK = k
+	} else {
+		p.predK = [2]uint16{uint16(r.read(16)), uint16(r.read(16))}
+	}
 	var ok bool
 	if nrem > 0 {
 		if p.rem, ok = r.ids(p.rem, nrem, &p.k[listRem]); !ok {
@@ -676,12 +731,18 @@ func (p *payload) parse(b []byte, snap uint32, src seenSource) error {
 		if p.ids, ok = r.ids(p.ids, nrec, &p.k[listIDs]); !ok {
 			return ErrCorrupt
 		}
-		d := int(r.read(8)) + 1
-		if d > nrec {
+		d := int(r.rice(dictCountK)) + 1
+		if d > nrec || r.bad {
 			return ErrCorrupt
 		}
+		kd := r.read(4)
+		p.k[listDict] = uint8(kd)
 		for range d { // reset left hist zero and dict empty
-			m := uint8(r.read(8))
+			i := r.rice(uint(kd))
+			if i > 255 || r.bad {
+				return ErrCorrupt
+			}
+			m := maskAt[i]
 			if p.hist[m] != 0 {
 				return ErrCorrupt // a mask twice
 			}
@@ -734,7 +795,6 @@ func (p *payload) parse(b []byte, snap uint32, src seenSource) error {
 					p.posShift, p.posAge = append(p.posShift, ageShift(age)), append(p.posAge, min(age, maxPredAge))
 				}
 			}
-			p.predK = [2]uint16{uint16(r.read(16)), uint16(r.read(16))}
 		}
 		for j := range groups[g] - newGroups[g] {
 			k := ko
@@ -790,10 +850,13 @@ func (p *payload) parse(b []byte, snap uint32, src seenSource) error {
 	return nil
 }
 
-// seenSource tells which snapshot wrote the value of entity id of a table, if the
-// table holds it ([Table] and the tests' reference tables).
+// seenSource is the table a payload applies to ([Table] and the tests' reference
+// tables): seenOf tells which snapshot wrote the value of entity id, if the table
+// holds it; basePredK returns the prediction scale of the baseline's snapshot, if the
+// table is a baseline's (not the empty table).
 type seenSource interface {
 	seenOf(id uint16) (uint32, bool)
+	basePredK() ([2]uint16, bool)
 }
 
 // ids reads n Rice-coded id gaps (k first) into dst as ascending ids ≤ MaxWireID.

@@ -1,27 +1,24 @@
 package game
 
-import (
-	"encoding/binary"
-
-	"github.com/cespare/xxhash/v2"
-)
+import "encoding/binary"
 
 // appendRawFrame appends to dst a zstd frame (RFC 8878) holding src in raw blocks,
 // with runs of 8 or more equal bytes in RLE blocks (4 bytes each): what a zstd encoder
 // produces for data without matches, at a fraction of the cost of looking for them
 // (a payload's runs of zero bits are such runs, rarely more). The frame
-// carries the content size and the content checksum. Every zstd decoder reads it
+// carries the content size and no content checksum (the state hash of the snapshot
+// checks what the payload decodes to). Every zstd decoder reads it
 // (Godot's PoolByteArray.decompress, klauspost/compress). src must be at most 65791
 // bytes (a 2-byte frame content size; MaxPayload is smaller).
 func appendRawFrame(dst, src []byte) []byte {
 	n := len(src)
 	dst = binary.LittleEndian.AppendUint32(dst, 0xFD2FB528) // magic
-	// Frame header descriptor: single segment (no window descriptor), content
+	// Frame header descriptor: single segment (no window descriptor), no content
 	// checksum, content size in 1 byte (n < 256) or 2 bytes (n − 256).
 	if n < 256 {
-		dst = append(dst, 1<<5|1<<2, byte(n))
+		dst = append(dst, 1<<5, byte(n))
 	} else {
-		dst = append(dst, 1<<6|1<<5|1<<2)
+		dst = append(dst, 1<<6|1<<5)
 		dst = binary.LittleEndian.AppendUint16(dst, uint16(n-256))
 	}
 	last := -1 // offset of the last block header written
@@ -49,8 +46,7 @@ func appendRawFrame(dst, src []byte) []byte {
 		dst = append(dst, src[lit:]...)
 	}
 	dst[last] |= 1 // Last_Block
-	// Content checksum: the low 32 bits of XXH64 (seed 0) of the content.
-	return binary.LittleEndian.AppendUint32(dst, uint32(xxhash.Sum64(src)))
+	return dst
 }
 
 // minRun is the shortest run worth an RLE block: the block (4 bytes) and the header of
@@ -72,4 +68,4 @@ func appendBlock(dst []byte, typ, size int) []byte {
 
 // rawFrameOverhead is what appendRawFrame adds to a payload of 256 bytes or more with no
 // run of minRun equal bytes.
-const rawFrameOverhead = 4 + 3 + 3 + 4
+const rawFrameOverhead = 4 + 3 + 3

@@ -9,8 +9,8 @@ import (
 )
 
 // TestRawFrame: every size a snapshot payload can have (and the boundaries of the
-// frame content size field and of XXH64's 32-, 8- and 4-byte steps) decodes with
-// klauspost/compress, which verifies the content checksum, to the same bytes.
+// frame content size field) decodes with klauspost/compress to the same bytes, and
+// a frame cut short does not decode.
 func TestRawFrame(t *testing.T) {
 	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
 	if err != nil {
@@ -39,9 +39,8 @@ func TestRawFrame(t *testing.T) {
 			t.Fatalf("n=%d: content differs", n)
 		}
 		if n > 0 {
-			frame[len(frame)-1] ^= 1 // a wrong checksum is caught
-			if _, err := d.DecodeAll(frame, nil); err == nil {
-				t.Fatalf("n=%d: corrupt checksum accepted", n)
+			if _, err := d.DecodeAll(frame[:len(frame)-1], nil); err == nil {
+				t.Fatalf("n=%d: a frame cut short decoded", n)
 			}
 		}
 	}
@@ -78,8 +77,8 @@ func TestRawFrameRuns(t *testing.T) {
 		}
 	}
 	zeros := make([]byte, 1000)
-	if frame := appendRawFrame(nil, zeros); len(frame) != 4+3+3+1+4 {
-		t.Errorf("1000 zeros: frame of %d bytes, want one RLE block (15)", len(frame))
+	if frame := appendRawFrame(nil, zeros); len(frame) != 4+3+3+1 {
+		t.Errorf("1000 zeros: frame of %d bytes, want one RLE block (11)", len(frame))
 	}
 	short := bytes.Repeat([]byte{1, 2, 3, 4, 5, 6, 7}, 50) // no run at all
 	if frame := appendRawFrame(nil, short); len(frame) != len(short)+rawFrameOverhead {

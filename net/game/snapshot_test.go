@@ -339,7 +339,7 @@ func TestApplyErrors(t *testing.T) {
 		msg  []byte
 	}{
 		{"hash", ErrHashMismatch, mod(full, func(b []byte) { b[21] ^= 1 })},
-		{"checksum", ErrCompressed, mod(full, func(b []byte) { b[len(b)-1] ^= 1 })},
+		{"magic", ErrCompressed, mod(full, func(b []byte) { b[SnapshotHeaderSize] ^= 1 })},
 		{"truncated frame", ErrCompressed, full[:len(full)-5]},
 		{"size larger than content", ErrCompressed, mod(full, func(b []byte) { b[29]++ })},
 		{"size smaller than content", ErrTooLarge, mod(full, func(b []byte) { b[29]-- })},
@@ -541,18 +541,32 @@ func TestPayloadCoding(t *testing.T) {
 		t.Fatalf("parse → append: %x, want %x", again, raw)
 	}
 
-	// One record (id 5, mask GroupHead, Head h) coded by hand: counts, then the bits.
+	// One record (id 5, mask GroupHead, Head h) coded by hand: counts (nrem 0 with k 0,
+	// nrec 1 with k 5), the prediction scale of the baseline (1 bit), then the lists.
 	one := func(bitsLSB ...[2]uint32) []byte {
-		w := bitWriter{b: []byte{0, 0, 1, 0}}
+		w := bitWriter{}
+		w.write(0, 1)
+		w.write(0, 1)
+		w.write(1, 5)
+		w.write(1, 1)
 		for _, x := range bitsLSB {
 			w.write(x[0], uint(x[1]))
 		}
 		return w.flush()
 	}
-	valid := one([2]uint32{0, 4}, [2]uint32{0xf, 5}, [2]uint32{0, 8}, [2]uint32{GroupHead, 8}, [2]uint32{0, 4}, [2]uint32{0, 1},
-		[2]uint32{7, 4}, [2]uint32{0x1, 2}, [2]uint32{0x7f, 7}) // k 0, id gap 5 − 1 (4 ones, a zero); 1 mask; k 0, rank 0; k 7, Head 255 (q 1, low 127)
+	if maskIndex[GroupHead] != 33 || maskAt[33] != GroupHead {
+		t.Fatalf("GroupHead at index %d of the mask order, want 33 (the hand-coded payloads say so)", maskIndex[GroupHead])
+	}
+	ids := [][2]uint32{{0, 4}, {0xf, 5}}                  // k 0, id gap 5 − 1 (4 ones, a zero)
+	dict := [][2]uint32{{0, 3}, {5, 4}, {0x1, 2}, {1, 5}} // d − 1 = 0 (k 2); k 5, index 33 (q 1, low 1)
+	rank := [][2]uint32{{0, 4}, {0, 1}}                   // k 0, rank 0
+	cat := func(parts ...[][2]uint32) [][2]uint32 { return slices.Concat(parts...) }
+	valid := one(cat(ids, dict, rank, [][2]uint32{{7, 4}, {0x1, 2}, {0x7f, 7}})...) // k 7, Head 255 (q 1, low 127)
 	if err := new(payload).parse(valid, 2, seenMap{5: 1}); err != nil {
 		t.Fatalf("hand-coded payload: %v", err)
+	}
+	if err := new(payload).parse(valid, 2, emptyTable{}); err != ErrCorrupt {
+		t.Errorf("the baseline's prediction scale with no baseline: %v, want ErrCorrupt", err)
 	}
 	for _, tc := range []struct {
 		name string
@@ -561,19 +575,11 @@ func TestPayloadCoding(t *testing.T) {
 		{"trailing byte", append(slices.Clone(valid), 0)},
 		{"padding not zero", func() []byte { b := slices.Clone(valid); b[len(b)-1] |= 0x80; return b }()},
 		{"short", valid[:len(valid)-1]},
-		{"head above 255", one([2]uint32{0, 4}, [2]uint32{0xf, 5}, [2]uint32{0, 8}, [2]uint32{GroupHead, 8}, [2]uint32{0, 4}, [2]uint32{0, 1},
-			[2]uint32{8, 4}, [2]uint32{0x1, 2}, [2]uint32{0, 8})}, // k 8, q 1: 256
-		{"escape coding a short number", one([2]uint32{0, 4}, [2]uint32{0xf, 5}, [2]uint32{0, 8}, [2]uint32{GroupHead, 8}, [2]uint32{0, 4}, [2]uint32{0, 1},
-			[2]uint32{0, 4}, [2]uint32{0xffff, 16}, [2]uint32{3, 16})},
-		{"rank beyond the dictionary", one([2]uint32{0, 4}, [2]uint32{0xf, 5}, [2]uint32{0, 8}, [2]uint32{GroupHead, 8}, [2]uint32{0, 4}, [2]uint32{1, 2},
-			[2]uint32{0, 4}, [2]uint32{0, 1})},
-		{"id beyond MaxWireID", append([]byte{0, 0, 1, 0}, func() []byte { // a gap of 65536
-			w := bitWriter{}
-			w.write(0, 4)
-			w.write(0xffff, 16)
-			w.write(0xffff, 16)
-			return w.flush()
-		}()...)},
+		{"head above 255", one(cat(ids, dict, rank, [][2]uint32{{8, 4}, {0x1, 2}, {0, 8}})...)}, // k 8, q 1: 256
+		{"escape coding a short number", one(cat(ids, dict, rank, [][2]uint32{{0, 4}, {0xffff, 16}, {3, 16}})...)},
+		{"rank beyond the dictionary", one(cat(ids, dict, [][2]uint32{{0, 4}, {1, 2}, {0, 4}, {0, 1}})...)},
+		{"mask index beyond 255", one(cat(ids, [][2]uint32{{0, 3}, {0, 4}, {0xffff, 16}, {256, 16}}, rank)...)},
+		{"id beyond MaxWireID", one([2]uint32{0, 4}, [2]uint32{0xffff, 16}, [2]uint32{0xffff, 16})}, // a gap of 65536
 	} {
 		if err := new(payload).parse(tc.raw, 2, seenMap{5: 1}); err != ErrCorrupt {
 			t.Errorf("%s: %v, want ErrCorrupt", tc.name, err)

@@ -21,7 +21,11 @@ type flatTable struct {
 	seen    []uint32
 	count   int
 	written []uint16 // the ids of the snapshot's own records
+	predK   [2]uint16
+	base    bool // a baseline's table (not the empty one)
 }
+
+func (f *flatTable) basePredK() ([2]uint16, bool) { return f.predK, f.base }
 
 func (f *flatTable) seenOf(id uint16) (uint32, bool) {
 	if int(id) >= len(f.live) || !f.live[id] {
@@ -31,7 +35,7 @@ func (f *flatTable) seenOf(id uint16) (uint32, bool) {
 }
 
 func (f *flatTable) clone() *flatTable {
-	return &flatTable{ents: slices.Clone(f.ents), live: slices.Clone(f.live), seen: slices.Clone(f.seen), count: f.count}
+	return &flatTable{ents: slices.Clone(f.ents), live: slices.Clone(f.live), seen: slices.Clone(f.seen), count: f.count, predK: f.predK, base: true}
 }
 
 func (f *flatTable) grow(id uint16) {
@@ -81,7 +85,7 @@ func (f *flatTable) apply(p *payload, snap uint32) error {
 		p.applyRecord(k, &f.ents[id], &cur, &pos)
 		f.live[id], f.seen[id] = true, snap
 	}
-	f.id, f.written = snap, slices.Clone(p.ids)
+	f.id, f.written, f.predK = snap, slices.Clone(p.ids), p.predK
 	return nil
 }
 

@@ -218,7 +218,7 @@ func TestDecoderMatchesGo(t *testing.T) {
 	deliver(old[10])                                                                   // stale
 	deliver(last[:20])                                                                 // short
 	deliver(damaged(func(b []byte) { copy(b[5:9], b[1:5]) }))                          // base = id: range
-	deliver(damaged(func(b []byte) { b[1]++; b[len(b)-3] ^= 0xff }))                   // new id, broken zstd frame
+	deliver(damaged(func(b []byte) { b[1]++; b[33] ^= 0xff }))                         // new id, broken zstd frame (magic)
 	deliver(damaged(func(b []byte) { b[1] += 2; b[29]++ }))                            // new id, size past the frame
 	deliver(damaged(func(b []byte) { b[1] += 4; copy(b[29:33], []byte{1, 0, 1, 0}) })) // too large
 	deliver(damaged(func(b []byte) { b[1] += 5; b[12] |= 0x80 }))                      // merge bit 31: range
@@ -252,7 +252,7 @@ func TestDecoderMatchesGo(t *testing.T) {
 	}
 	deliver(repayload(7, func(p []byte) []byte { return append(p, 0) }))            // a trailing byte
 	deliver(repayload(8, func(p []byte) []byte { return p[:len(p)-1] }))            // the bitstream cut short
-	deliver(repayload(9, func(p []byte) []byte { p[2]++; return p }))               // one more record than coded
+	deliver(repayload(9, func(p []byte) []byte { p[0] ^= 2; return p }))            // the record count's first bit flipped
 	deliver(repayload(10, func(p []byte) []byte { p[len(p)-1] |= 0x80; return p })) // the last byte's top bit: padding or a value
 
 	// hash_entity on extreme values, against game.HashEntity.
