@@ -323,8 +323,9 @@ const (
 )
 
 // NewEncoder returns an encoder. Frames are single zstd frames without content
-// checksums (the snapshot's state hash checks the decoded result) or dictionary, at zstd's default level without entropy coding of literals: on payloads
-// of a few hundred bytes of column planes, Huffman-coding the literals saves nothing
+// checksum (the snapshot's state hash checks the decoded result) or dictionary, at
+// zstd's fastest level without entropy coding of literals: on payloads of a few
+// hundred bytes of Rice codes, Huffman-coding the literals saves nothing
 // (klauspost/compress ends up storing them raw) but costs three quarters of the time.
 func NewEncoder() *Encoder {
 	z, err := zstd.NewWriter(nil,
