@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/bits"
+	"slices"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -47,6 +48,17 @@ type ClientView struct {
 	held      []uint64 // bitmap of the entities held
 	count     int
 	sum       uint64
+	// The baseline alone, without the merged snapshots: the frame whose value of each
+	// NetID the client's table of snapshot base holds, and which NetIDs it holds. A
+	// merged snapshot that leaves the client's reach before a snapshot naming it was
+	// adopted is taken out of the view's table with them (see unmerge).
+	baseAt   []uint32
+	baseHeld []uint64
+	// retired: merged snapshots unmerge took out of the view's table, by id mod
+	// 2·KeepTables, with their records' NetIDs: a snapshot that named one may still
+	// be adopted (the client's table of it has its records) while it is in flight, up
+	// to 2·KeepTables − 2 ids after it.
+	retired [2 * KeepTables]retiredSnap
 
 	st     []entState // per NetID
 	fresh  bool       // st must be initialized (after Reset)
@@ -68,6 +80,12 @@ type entState struct {
 	acc   uint32 // priority accumulated while it differs from the baseline and is not sent
 	seen  uint32 // snapshot up to which acc is accumulated
 	since uint32 // snapshot since which acc accumulates (last sent or found current)
+}
+
+// retiredSnap is a merged snapshot taken out of the view's table (see unmerge).
+type retiredSnap struct {
+	id  uint32
+	ids []uint16
 }
 
 // sentSnap remembers what a snapshot in flight changed, to adopt it as the baseline once
@@ -93,6 +111,10 @@ func NewClientView(self ecs.NetID) *ClientView {
 func (v *ClientView) Reset() {
 	v.base, v.merged, v.count, v.sum = 0, 0, 0, 0
 	clear(v.held)
+	clear(v.baseHeld)
+	for i := range v.retired {
+		v.retired[i].id = 0
+	}
 	v.sentID = [KeepTables]uint32{}
 	v.est = 4 << 8
 	v.fresh = true
@@ -111,8 +133,10 @@ func (v *ClientView) holds(id int) bool {
 func (v *ClientView) size(n int) {
 	if len(v.st) < n {
 		v.st = extend(v.st, n)
+		v.baseAt = extend(v.baseAt, n)
 	}
 	v.held = extend(v.held, (len(v.st)+63)/64)
+	v.baseHeld = extend(v.baseHeld, len(v.held))
 }
 
 // Ack records the client's ack. Among the acked snapshots it adopts the newest one that
@@ -154,11 +178,18 @@ func (v *ClientView) adopt(ring *FrameRing, bi int) {
 	sid, s := v.sentID[bi], &v.sent[bi]
 	f := ring.Frame(sid)
 	v.size(len(f.live))
-	var named uint32 // slots of the snapshots it merged
+	var named uint32   // slots of the snapshots it merged
+	var retired uint64 // those that unmerge took out of the view since, by index in v.retired
 	for x := v.sentMerge[bi]; x != 0; x &= x - 1 {
 		m := sid - 1 - uint32(bits.TrailingZeros32(x))
 		if slot := m % KeepTables; v.sentID[slot] == m {
 			named |= 1 << slot
+		} else if r := m % (2 * KeepTables); v.retired[r].id == m {
+			retired |= 1 << r
+			if ring.Frame(m) == nil {
+				v.Reset()
+				return
+			}
 		}
 	}
 	for x := v.merged &^ named; x != 0; x &= x - 1 {
@@ -166,6 +197,31 @@ func (v *ClientView) adopt(ring *FrameRing, bi int) {
 			v.Reset() // a ring shallower than KeepTables lost a merged frame: start over
 			return
 		}
+	}
+	// The baseline alone becomes the client's table of the adopted snapshot: the old
+	// baseline with the snapshots it named merged, then its removals and records.
+	mergeBase := func(mid uint32, ids []uint16) {
+		for _, id := range ids {
+			if !bitSet(v.baseHeld, int(id)) || int32(mid-v.baseAt[id]) > 0 {
+				v.baseHeld[id/64] |= 1 << (id % 64)
+				v.baseAt[id] = mid
+			}
+		}
+	}
+	for x := named; x != 0; x &= x - 1 {
+		i := bits.TrailingZeros32(x)
+		mergeBase(v.sentID[i], v.sent[i].ids)
+	}
+	for x := retired; x != 0; x &= x - 1 {
+		r := &v.retired[bits.TrailingZeros64(x)]
+		mergeBase(r.id, r.ids)
+	}
+	for _, id := range s.rem {
+		v.baseHeld[id/64] &^= 1 << (id % 64)
+	}
+	for _, id := range s.ids {
+		v.baseHeld[id/64] |= 1 << (id % 64)
+		v.baseAt[id] = sid
 	}
 	for _, id := range s.rem {
 		if v.holds(int(id)) {
@@ -180,6 +236,20 @@ func (v *ClientView) adopt(ring *FrameRing, bi int) {
 	for x := v.merged &^ named; x != 0; x &= x - 1 {
 		i := bits.TrailingZeros32(x)
 		v.merge(ring.Frame(v.sentID[i]), v.sent[i].ids, s.ids, s.rem)
+	}
+	// The client merged the retired snapshots it named too, before its removals and
+	// records: the view takes their values but where those wrote.
+	for x := retired; x != 0; x &= x - 1 {
+		r := &v.retired[bits.TrailingZeros64(x)]
+		mf := ring.Frame(r.id)
+		for _, id := range r.ids {
+			_, inRem := slices.BinarySearch(s.rem, id)
+			_, inIDs := slices.BinarySearch(s.ids, id)
+			if inRem || inIDs || v.holds(int(id)) && int32(mf.ID-v.st[id].at) <= 0 {
+				continue
+			}
+			v.set(mf, int(id))
+		}
 	}
 	// The snapshots it merged are in the baseline now: their slots are free, as is its own.
 	for x := named | 1<<bi; x != 0; x &= x - 1 {
@@ -227,6 +297,55 @@ func (v *ClientView) set(f *Frame, id int) {
 	v.st[id].hash = f.hash[id]
 	v.st[id].at = f.ID
 	v.sum += f.hash[id]
+}
+
+// unmerge takes the merged snapshot in slot out of the view's table: it leaves the
+// client's reach (its slot is reused) before any snapshot naming it was adopted, so
+// the client's next tables will not have its records. Each entity whose value in the
+// view is the snapshot's gets back the newest of the baseline's and the other merged
+// snapshots' values, or is no longer held. A snapshot in flight that named it may
+// still be adopted (the client's table of it has its records): v.retired keeps its
+// NetIDs for adopt. It reports false when a value to go back to is no longer in the
+// ring (the view must then start over).
+func (v *ClientView) unmerge(ring *FrameRing, slot int) bool {
+	mid := v.sentID[slot]
+	others := v.merged &^ (1 << slot)
+	for _, id := range v.sent[slot].ids {
+		if !v.holds(int(id)) || v.st[id].at != mid {
+			continue // a newer value replaced the snapshot's
+		}
+		at, held := v.baseAt[id], bitSet(v.baseHeld, int(id))
+		for x := others; x != 0; x &= x - 1 {
+			i := bits.TrailingZeros32(x)
+			if _, ok := slices.BinarySearch(v.sent[i].ids, id); ok && (!held || int32(v.sentID[i]-at) > 0) {
+				at, held = v.sentID[i], true
+			}
+		}
+		v.sum -= v.st[id].hash
+		if !held {
+			v.count--
+			v.held[id/64] &^= 1 << (id % 64)
+			continue
+		}
+		f := ring.valueFrame(int(id), at)
+		if f == nil {
+			return false
+		}
+		v.st[id].at, v.st[id].hash = at, f.hash[id]
+		v.sum += f.hash[id]
+	}
+	r := &v.retired[mid%(2*KeepTables)]
+	r.id, r.ids = mid, append(r.ids[:0], v.sent[slot].ids...)
+	v.unsend(slot)
+	v.merged &^= 1 << slot
+	v.sentID[slot] = 0
+	return true
+}
+
+// bitSet reports whether bit i of bitmap b is set.
+func bitSet(b []uint64, i int) bool {
+	w := i / 64
+	return w < len(b) && b[w]&(1<<(i%64)) != 0
 }
 
 // unsend forgets the sent snapshot in slot, which will never be in the baseline: it was
@@ -409,9 +528,11 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	switch {
 	case v.merged&(1<<slot) != 0:
 		// A merged snapshot leaves the client's reach before any snapshot naming it
-		// became the baseline (acks stopped): the view's table holds values the
-		// client's next tables will not. Start over.
-		v.Reset()
+		// became the baseline (acks a dozen snapshots late or more): the client's next
+		// tables will not have its records. Take them out of the view's table.
+		if !v.unmerge(cur.ring, slot) {
+			v.Reset()
+		}
 	case v.sentID[slot] != 0:
 		v.unsend(slot) // never acked in KeepTables snapshots: lost
 		v.sentID[slot] = 0
@@ -694,13 +815,20 @@ func (v *ClientView) value(cur *Frame, id int) *Entity {
 	if !v.holds(id) {
 		return nil
 	}
-	r, at := cur.ring, v.st[id].at
-	if f := r.Frame(at); f != nil {
+	if f := cur.ring.valueFrame(id, v.st[id].at); f != nil {
 		return &f.ents[id]
 	}
-	// The value of frame at is the oldest frame's if the entity has had that value since.
+	return nil
+}
+
+// valueFrame returns a frame of r holding entity id's value of frame at: that frame,
+// or the oldest one if the entity has had that value since; nil if r has neither.
+func (r *FrameRing) valueFrame(id int, at uint32) *Frame {
+	if f := r.Frame(at); f != nil {
+		return f
+	}
 	if g := r.Oldest(); g != nil && g.has(id) && int32(g.ver[id]-at) <= 0 {
-		return &g.ents[id]
+		return g
 	}
 	return nil
 }
