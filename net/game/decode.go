@@ -252,6 +252,47 @@ func (t *Table) merge(m *Table) {
 	}
 }
 
+// unmerge takes out of t (a baseline base with snapshots merged) the values that the
+// merge of table m wrote: each entity whose value in t is m's own record's gets back
+// the newest of base's value and the own records of the tables others (the snapshots
+// still merged), or leaves t. The result is what merging the others into base gives.
+func (t *Table) unmerge(m, base *Table, others []*Table) {
+	for _, id := range m.written {
+		pg, i := t.page(uint64(id))
+		if pg == nil || pg.live&(1<<i) == 0 || pg.seen[i] != m.ID {
+			continue // not m's value (m's own records are the only ones m.ID wrote)
+		}
+		var src *page
+		var si int
+		if base != nil {
+			if bp, bi := base.page(uint64(id)); bp != nil && bp.live&(1<<bi) != 0 {
+				src, si = bp, bi
+			}
+		}
+		for _, o := range others {
+			if op, oi := o.page(uint64(id)); op != nil && op.live&(1<<oi) != 0 && op.seen[oi] == o.ID &&
+				(src == nil || int32(o.ID-src.seen[si]) > 0) {
+				src, si = op, oi
+			}
+		}
+		t.sum -= HashEntity(ecs.NetID(id), &pg.ents[i])
+		if src == nil {
+			t.count--
+			if pi := id >> pageBits; pg.live == 1<<i { // its last entity: t drops the page
+				t.pool.release(t.hs[pi])
+				t.hs[pi] = 0
+				continue
+			}
+			pg, i = t.writable(int(id))
+			pg.live &^= 1 << i
+			continue
+		}
+		pg, i = t.writable(int(id))
+		pg.ents[i], pg.seen[i] = src.ents[si], src.seen[si]
+		t.sum += HashEntity(ecs.NetID(id), &pg.ents[i])
+	}
+}
+
 // reset empties t, keeping room for the same NetIDs.
 func (t *Table) reset() {
 	t.drop()
@@ -277,6 +318,7 @@ type Decoder struct {
 	mergedOK   bool // merged is built
 	mergedBase uint32
 	mergedIDs  []uint32
+	others     []*Table // scratch
 	newest     uint32
 	raw        []byte
 	p          payload
@@ -325,9 +367,27 @@ func (d *Decoder) mergeBaseline(base *Table, h *SnapshotHeader) {
 		baseID = base.ID
 	}
 	reuse := d.mergedOK && d.mergedBase == baseID
-	for _, m := range d.mergedIDs {
-		if i := h.ID - 1 - m; i >= KeepTables-1 || h.Merge&(1<<i) == 0 {
-			reuse = false
+	if reuse {
+		// Snapshots merged before that h no longer names (the server took them out
+		// of its view: they left the client's reach unadopted) are taken out the
+		// same way, if their tables are still here; else start again from the base.
+		for j := 0; j < len(d.mergedIDs); j++ {
+			m := d.mergedIDs[j]
+			if i := h.ID - 1 - m; i < KeepTables-1 && h.Merge&(1<<i) != 0 {
+				continue
+			}
+			mt := d.Table(m)
+			if mt == nil {
+				reuse = false
+				break
+			}
+			d.mergedIDs = slices.Delete(d.mergedIDs, j, j+1)
+			j--
+			d.others = d.others[:0]
+			for _, o := range d.mergedIDs {
+				d.others = append(d.others, d.Table(o))
+			}
+			d.merged.unmerge(mt, base, d.others)
 		}
 	}
 	if !reuse {
