@@ -43,6 +43,7 @@ const UPLOAD_WINDOW = 65536 # bytes sent beyond the newest UploadAck
 const HEADER_SIZE = 33 # snapshot header: u8 type, u32 id, u32 base, u32 merge, u64 tick, u64 hash, u32 size
 const MAX_PAYLOAD = 65536
 const KEEP_TABLES = 32
+const MAX_BASE_DISTANCE = 62 # 2 * KEEP_TABLES - 2: the baseline is kept beyond the slots (pinned)
 const MAX_INPUTS = 8 # per Input message (protocol limit)
 const SEND_INPUTS = 4 # inputs repeated in each Input message (redundancy)
 
@@ -101,6 +102,8 @@ var server_tick := 0
 
 # ---- decoder state ----
 var tables := [] # KEEP_TABLES slots, Table or null
+var pinned: Table = null # the baseline last_base, kept when its slot was reused
+var last_base := 0 # the baseline that the newest snapshot applied names
 var newest := 0 # id of the newest snapshot held (0 = none)
 var snapshots := 0 # decoded (hash compared)
 var matched := 0
@@ -266,7 +269,7 @@ func apply_snapshot(data: PoolByteArray) -> String:
 	var tick := _buf.get_u64()
 	var want := _buf.get_u64()
 	var size := _buf.get_u32()
-	if id == 0 or (base != 0 and ((id - base - 1) & U32) >= KEEP_TABLES - 1):
+	if id == 0 or (base != 0 and ((id - base - 1) & U32) >= MAX_BASE_DISTANCE):
 		return drop(id, "range")
 	if merge >= 0x80000000:
 		return drop(id, "range")
@@ -280,6 +283,8 @@ func apply_snapshot(data: PoolByteArray) -> String:
 	var bt: Table = null
 	if base != 0:
 		bt = table(base)
+		if bt == null and pinned != null and pinned.id == base:
+			bt = pinned
 		if bt == null:
 			return drop(id, "baseline")
 	var merged := [] # the tables merged, the oldest first
@@ -311,9 +316,13 @@ func apply_snapshot(data: PoolByteArray) -> String:
 	var ok := got == want
 	if ok:
 		matched += 1
-		tables[id % KEEP_TABLES] = t
 		if newest == 0 or serial(id, newest) > 0:
 			newest = id
+			last_base = base
+		var old = tables[id % KEEP_TABLES]
+		tables[id % KEEP_TABLES] = t
+		if old != null and old.id != 0 and old.id == last_base:
+			pinned = old # the baseline outlives its slot
 	else:
 		mismatched += 1
 	var line := "SNAP %d %d %d %d %s %s" % [id, base, tick, t.count, hex64(got), "match" if ok else "MISMATCH"]

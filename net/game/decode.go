@@ -53,10 +53,11 @@ type page struct {
 const (
 	// chunkPages is how many pages a decoder allocates at a time.
 	chunkPages = 256
-	// maxChunks bounds the chunks of a decoder: its KeepTables tables, the one it
+	// maxChunks bounds the chunks of a decoder: its KeepTables tables, its pinned
+	// baseline, the one it
 	// builds and its merged baseline each reference at most one page per pageSize
 	// NetIDs up to MaxWireID, and the pool grows only when all its pages are referenced.
-	maxChunks = ((KeepTables+2)*(MaxWireID/pageSize+1))/chunkPages + 1
+	maxChunks = ((KeepTables+3)*(MaxWireID/pageSize+1))/chunkPages + 1
 )
 
 // pagePool holds the pages of the tables of one decoder, by handle, with the number of
@@ -301,8 +302,10 @@ func (t *Table) reset() {
 }
 
 // Decoder is the client side of snapshots: it decodes each snapshot against the baseline
-// table it names, keeps the last KeepTables tables by snapshot id, and produces the
-// [Ack] the client sends back. A Decoder is not safe for concurrent use.
+// table it names, keeps the last KeepTables tables by snapshot id and the baseline that
+// the newest snapshot names (pinned when its slot is reused: a baseline may be up to
+// MaxBaseDistance snapshots old), and produces the [Ack] the client sends back. A
+// Decoder is not safe for concurrent use.
 //
 // Its tables share pages (see [Table]): memory grows with the entities and with the
 // pages the kept snapshots changed, not with KeepTables copies of the whole table.
@@ -310,6 +313,9 @@ type Decoder struct {
 	z      *zstd.Decoder
 	tables [KeepTables]*Table
 	spare  *Table // the table evicted last, rebuilt (its pages released) by the next Apply
+	pinned *Table // the baseline lastBase, kept when its slot was reused (else ID 0)
+	// lastBase is the baseline that the newest snapshot applied names.
+	lastBase uint32
 	// merged is the last baseline with merges built: table mergedBase with the
 	// snapshots mergedIDs merged. With acks late, consecutive snapshots name the same
 	// baseline and the same merged snapshots (plus newer ones): they start from it and
@@ -339,7 +345,7 @@ func NewDecoder() *Decoder {
 		panic(err) // fixed options
 	}
 	pool := new(pagePool)
-	d := &Decoder{z: z, spare: &Table{pool: pool}, merged: &Table{pool: pool}, raw: make([]byte, MaxPayload), pool: pool}
+	d := &Decoder{z: z, spare: &Table{pool: pool}, pinned: &Table{pool: pool}, merged: &Table{pool: pool}, raw: make([]byte, MaxPayload), pool: pool}
 	for i := range d.tables {
 		d.tables[i] = &Table{pool: pool}
 	}
@@ -448,7 +454,10 @@ func (d *Decoder) Apply(msg []byte) (*Table, error) {
 	}
 	var base *Table
 	if h.Base != 0 {
-		if base = d.Table(h.Base); base == nil {
+		if base = d.Table(h.Base); base == nil && d.pinned.ID == h.Base {
+			base = d.pinned
+		}
+		if base == nil {
 			return nil, ErrBaselineMissing
 		}
 	}
@@ -489,9 +498,15 @@ func (d *Decoder) Apply(msg []byte) (*Table, error) {
 		return nil, err
 	}
 	t.ID, t.Tick = h.ID, h.Tick
-	d.spare, d.tables[h.ID%KeepTables] = d.tables[h.ID%KeepTables], t
 	if d.newest == 0 || int32(h.ID-d.newest) > 0 {
-		d.newest = h.ID
+		d.newest, d.lastBase = h.ID, h.Base
+	}
+	old := d.tables[h.ID%KeepTables]
+	d.tables[h.ID%KeepTables] = t
+	if old.ID != 0 && old.ID == d.lastBase {
+		d.spare, d.pinned = d.pinned, old // the baseline outlives its slot
+	} else {
+		d.spare = old
 	}
 	return t, nil
 }

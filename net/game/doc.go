@@ -55,7 +55,7 @@
 //	  0  u8   type
 //	  1  u32  snapshot id (≠ 0, increasing)
 //	  5  u32  baseline snapshot id; 0 = full (baseline is the empty table);
-//	          otherwise 1 ≤ id − baseline ≤ 31
+//	          otherwise 1 ≤ id − baseline ≤ 62 (MaxBaseDistance; see "Merging")
 //	  9  u32  merge bits: bit i (i ≤ 30) set = merge snapshot id−1−i (see "Merging")
 //	  13 u64  server tick
 //	  21 u64  state hash of the client's table after applying (see "State hash")
@@ -174,7 +174,13 @@
 // value (and seen = m). Merges apply the oldest snapshot first (the result does not
 // depend on the order). Removals are not merged. Consecutive snapshots usually name
 // the same baseline and merges, plus newer ones: [Decoder] keeps the last merged
-// baseline it built and merges only what it lacks.
+// baseline it built and merges only what it lacks (and takes out what a merged
+// snapshot no longer named wrote, the way the server does, below).
+//
+// A client keeps the tables of the last KeepTables (32) snapshot ids, and one more:
+// the baseline that the newest snapshot it applied names, when that baseline's slot
+// is reused. So a baseline may be up to MaxBaseDistance (62) snapshots old, while the
+// snapshots merged are at most 31 older.
 //
 // Why: every snapshot is a delta against a baseline the client acked, and acks take a
 // round trip. With acks L snapshots late, the L snapshots in flight share a baseline
@@ -185,9 +191,16 @@
 // table exactly: the baseline, the merges that snapshot named, its records) and names
 // every other acked snapshot in the next snapshots until one naming it is adopted. Its
 // own view of the client's table has the merged snapshots merged at once, so encoding
-// a snapshot costs no more than without merging. A merged snapshot that falls out of
-// the client's reach (31 snapshots) before that (acks stopped) resets the view: the
-// next snapshot is full. Measured with version 2's byte columns (BenchmarkBroadcast, 2,100 walking entities, 2,000
+// a snapshot costs no more than without merging. With acks more than about 10
+// snapshots late, a merged snapshot falls out of the client's reach (31 snapshots)
+// before a snapshot naming it is adopted: the server takes its values out of its view
+// (back to the baseline's or another merged snapshot's; it keeps the view's baseline
+// apart for this), stops naming it, and still adopts a snapshot in flight that named
+// it. When no snapshot can be adopted for 62 snapshots (acks stopped, or about 30
+// late), or a value to go back to is older than the frame ring, the view starts
+// over: the next snapshot is full. Acks up to 17
+// snapshots late (850 ms at 20 Hz) keep every snapshot a delta (TestLateAcks); before
+// this, from 11 on a client got the whole world again every few seconds. Measured with version 2's byte columns (BenchmarkBroadcast, 2,100 walking entities, 2,000
 // clients, 400-byte snapshots, acks 1 to 4 snapshots late): 39 instead of 25 records
 // per snapshot, 9.4 instead of 14.9 bytes per record, entities near the client resent
 // within 59 instead of 99 snapshots; with acks one snapshot late

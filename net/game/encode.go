@@ -519,7 +519,7 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	if v.base != 0 && int32(cur.ID-v.base) <= 0 {
 		return dst, fmt.Errorf("game: frame %d is not newer than the client's baseline %d", cur.ID, v.base)
 	}
-	if v.base != 0 && cur.ID-v.base >= KeepTables {
+	if v.base != 0 && cur.ID-v.base > MaxBaseDistance {
 		v.Reset() // the client may have dropped the baseline table: start over
 	}
 	// The slot of this snapshot: its snapshot of KeepTables ids ago is out of the

@@ -131,7 +131,7 @@ func TestParseErrors(t *testing.T) {
 		{"welcome trailing", func(b []byte) error { _, err := ParseWelcome(b); return err }, append(bytes.Clone(w), 0), ErrTrailing},
 		{"kick utf8", func(b []byte) error { _, err := ParseKick(b); return err }, []byte{byte(TypeKick), 0, 0, 1, 0xff}, ErrUTF8},
 		{"kick as error", func(b []byte) error { _, err := ParseError(b); return err }, AppendKick(nil, &NoticeMsg{}), ErrType},
-		{"snapshot base too old", func(b []byte) error { _, _, err := ParseSnapshotHeader(b); return err }, AppendSnapshotHeader(nil, &SnapshotHeader{ID: 100, Base: 100 - KeepTables}), ErrRange},
+		{"snapshot base too old", func(b []byte) error { _, _, err := ParseSnapshotHeader(b); return err }, AppendSnapshotHeader(nil, &SnapshotHeader{ID: 100, Base: 100 - MaxBaseDistance - 1}), ErrRange},
 		{"snapshot base not older", func(b []byte) error { _, _, err := ParseSnapshotHeader(b); return err }, AppendSnapshotHeader(nil, &SnapshotHeader{ID: 100, Base: 100}), ErrRange},
 		{"snapshot id 0", func(b []byte) error { _, _, err := ParseSnapshotHeader(b); return err }, AppendSnapshotHeader(nil, &SnapshotHeader{}), ErrRange},
 		{"snapshot size", func(b []byte) error { _, _, err := ParseSnapshotHeader(b); return err }, AppendSnapshotHeader(nil, &SnapshotHeader{ID: 1, Size: MaxPayload + 1}), ErrTooLarge},

@@ -13,8 +13,12 @@ const (
 	// sizes before decompressing.
 	MaxPayload = 64 << 10
 	// KeepTables is how many recent tables a client keeps as baselines, and so how far
-	// behind the newest snapshot a baseline may be.
+	// behind a snapshot the snapshots it merges may be.
 	KeepTables = 32
+	// MaxBaseDistance is how far behind a snapshot its baseline may be: a client keeps,
+	// beyond its last KeepTables tables, the table of the baseline that the newest
+	// snapshot it applied names (acks up to ≈ 30 snapshots late keep a baseline).
+	MaxBaseDistance = 2*KeepTables - 2
 	// SnapshotHeaderSize is the size of the fixed header before the zstd frame.
 	SnapshotHeaderSize = 1 + 4 + 4 + 4 + 8 + 8 + 4
 )
@@ -918,8 +922,8 @@ func ParseSnapshotHeader(b []byte) (SnapshotHeader, []byte, error) {
 	h.Tick = binary.LittleEndian.Uint64(b[13:])
 	h.Hash = binary.LittleEndian.Uint64(b[21:])
 	h.Size = binary.LittleEndian.Uint32(b[29:])
-	if h.ID == 0 || (h.Base != 0 && h.ID-h.Base-1 >= KeepTables-1) {
-		// h.ID-h.Base in [1, KeepTables-1], modulo 2^32
+	if h.ID == 0 || (h.Base != 0 && h.ID-h.Base-1 >= MaxBaseDistance) {
+		// h.ID-h.Base in [1, MaxBaseDistance], modulo 2^32
 		return h, nil, ErrRange
 	}
 	if h.Merge>>(KeepTables-1) != 0 {

@@ -615,14 +615,15 @@ func TestIdentityChange(t *testing.T) {
 	}
 }
 
-// TestBudgetAcrossResets: a client whose acks stop for longer than KeepTables
+// TestBudgetAcrossResets: a client whose acks stop for longer than MaxBaseDistance
 // snapshots, again and again, has its view reset each time (full snapshots again), yet
 // its downlink stays within the token bucket: BytesPerSnapshot per snapshot, give or
 // take the last snapshot's overshoot.
 func TestBudgetAcrossResets(t *testing.T) {
 	sm := newSim(t, 1000, 3)
 	s := newSession(t, sm.ids[0])
-	const snaps = 8 * KeepTables
+	const silence = MaxBaseDistance + 8
+	const snaps = 6 * silence
 	total, resets := 0, 0
 	for i := range snaps {
 		sm.step(1)
@@ -631,7 +632,7 @@ func TestBudgetAcrossResets(t *testing.T) {
 		if h, _, _ := ParseSnapshotHeader(msg); h.Base == 0 && i > 0 {
 			resets++
 		}
-		if i%(KeepTables+8) == 0 { // one ack, then silence
+		if i%silence == 0 { // one ack, then silence
 			s.view.Ack(s.ring, Ack{Newest: f.ID})
 		}
 	}

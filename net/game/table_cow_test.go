@@ -213,7 +213,7 @@ func checkPool(tb testing.TB, d *Decoder) {
 	tb.Helper()
 	pp := d.pool
 	refs := make([]int32, len(pp.refs))
-	for _, t := range append(d.tables[:], d.spare, d.merged) {
+	for _, t := range append(d.tables[:], d.spare, d.merged, d.pinned) {
 		if t.pool != pp {
 			tb.Fatalf("table %d is not on the decoder's pool", t.ID)
 		}

@@ -150,10 +150,14 @@ func TestDecoderMatchesGo(t *testing.T) {
 	ring, enc, view, dec := game.NewFrameRing(0), game.NewEncoder(), game.NewClientView(1), game.NewDecoder()
 	var msgs [][]byte
 	var want, wantAck []string
-	merges := 0 // snapshots delivered that merge others
+	merges := 0  // snapshots delivered that merge others
+	farBase := 0 // snapshots delivered whose baseline is KeepTables or more older (pinned)
 	deliver := func(msg []byte) {
 		if h, _, err := game.ParseSnapshotHeader(msg); err == nil && h.Merge != 0 {
 			merges++
+		}
+		if h, _, err := game.ParseSnapshotHeader(msg); err == nil && h.Base != 0 && h.ID-h.Base >= game.KeepTables {
+			farBase++
 		}
 		msgs = append(msgs, msg)
 		want = append(want, goLine(dec, msg))
@@ -163,7 +167,7 @@ func TestDecoderMatchesGo(t *testing.T) {
 	var held []byte
 	var lagged []game.Ack
 	var old [][]byte
-	for i := range 160 {
+	for i := range 230 {
 		var cmds []ecs.Command
 		switch i {
 		case 40, 41, 42:
@@ -200,6 +204,12 @@ func TestDecoderMatchesGo(t *testing.T) {
 		case i >= 110 && i < 150: // acks two snapshots late: snapshots merge others
 			lagged = append(lagged, dec.Ack())
 			if len(lagged) > 2 {
+				view.Ack(ring, lagged[0])
+				lagged = lagged[1:]
+			}
+		case i >= 150 && i < 215: // acks 20 late: merged snapshots unmerged, far baselines
+			lagged = append(lagged, dec.Ack())
+			if len(lagged) > 20 {
 				view.Ack(ring, lagged[0])
 				lagged = lagged[1:]
 			}
@@ -343,9 +353,12 @@ func TestDecoderMatchesGo(t *testing.T) {
 			kinds["delta"]++
 		}
 	}
-	t.Logf("%d messages: %v, %d merging others", len(msgs), kinds, merges)
+	t.Logf("%d messages: %v, %d merging others, %d on a baseline %d or more older", len(msgs), kinds, merges, farBase, game.KeepTables)
 	if merges < 20 {
 		t.Errorf("only %d snapshots merge others", merges)
+	}
+	if farBase < 5 {
+		t.Errorf("only %d snapshots on a baseline kept beyond the last %d tables", farBase, game.KeepTables)
 	}
 	for _, k := range []string{"full", "delta", "baseline", "duplicate", "stale", "short", "range", "zstd", "too_large", "corrupt", "mismatch"} {
 		if kinds[k] == 0 {
