@@ -223,7 +223,7 @@ type FrameRing struct {
 const DefaultFrameHistory = 256
 
 // NewFrameRing returns a ring keeping the n most recent frames (0 means
-// DefaultFrameHistory). n should exceed KeepTables, the deepest baseline a client holds.
+// DefaultFrameHistory). n should exceed MaxBaseDistance, the deepest baseline a client holds.
 // It panics if n < 2.
 func NewFrameRing(n int) *FrameRing {
 	if n == 0 {
