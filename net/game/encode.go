@@ -310,14 +310,24 @@ func (v *ClientView) set(f *Frame, id int) {
 func (v *ClientView) unmerge(ring *FrameRing, slot int) bool {
 	mid := v.sentID[slot]
 	others := v.merged &^ (1 << slot)
+	var rest [KeepTables][]uint16 // per other merged slot, its ids from the current one on
+	for x := others; x != 0; x &= x - 1 {
+		i := bits.TrailingZeros32(x)
+		rest[i] = v.sent[i].ids
+	}
 	for _, id := range v.sent[slot].ids {
 		if !v.holds(int(id)) || v.st[id].at != mid {
 			continue // a newer value replaced the snapshot's
 		}
 		at, held := v.baseAt[id], bitSet(v.baseHeld, int(id))
-		for x := others; x != 0; x &= x - 1 {
+		for x := others; x != 0; x &= x - 1 { // ids ascending: each list is walked once
 			i := bits.TrailingZeros32(x)
-			if _, ok := slices.BinarySearch(v.sent[i].ids, id); ok && (!held || int32(v.sentID[i]-at) > 0) {
+			r := rest[i]
+			for len(r) > 0 && r[0] < id {
+				r = r[1:]
+			}
+			rest[i] = r
+			if len(r) > 0 && r[0] == id && (!held || int32(v.sentID[i]-at) > 0) {
 				at, held = v.sentID[i], true
 			}
 		}
