@@ -276,18 +276,11 @@ func (t *Table) unmerge(m, base *Table, others []*Table) {
 				src, si = op, oi
 			}
 		}
-		t.sum -= HashEntity(ecs.NetID(id), &pg.ents[i])
 		if src == nil {
-			t.count--
-			if pi := id >> pageBits; pg.live == 1<<i { // its last entity: t drops the page
-				t.pool.release(t.hs[pi])
-				t.hs[pi] = 0
-				continue
-			}
-			pg, i = t.writable(int(id))
-			pg.live &^= 1 << i
+			t.remove(id, pg, i)
 			continue
 		}
+		t.sum -= HashEntity(ecs.NetID(id), &pg.ents[i])
 		pg, i = t.writable(int(id))
 		pg.ents[i], pg.seen[i] = src.ents[si], src.seen[si]
 		t.sum += HashEntity(ecs.NetID(id), &pg.ents[i])
@@ -518,15 +511,7 @@ func (t *Table) apply(p *payload, snap uint32) error {
 			return ErrCorrupt
 		}
 		pg, i := t.page(uint64(id))
-		t.sum -= HashEntity(ecs.NetID(id), &pg.ents[i])
-		t.count--
-		if pi := id >> pageBits; pg.live == 1<<i { // its last entity: t drops the page
-			t.pool.release(t.hs[pi])
-			t.hs[pi] = 0
-			continue
-		}
-		pg, i = t.writable(int(id))
-		pg.live &^= 1 << i
+		t.remove(id, pg, i)
 	}
 	t.prefetch(p)
 	var cur [numColumns]int
@@ -554,6 +539,19 @@ func (t *Table) apply(p *payload, snap uint32) error {
 	t.written = append(t.written[:0], p.ids...)
 	t.predK = p.predK
 	return nil
+}
+
+// remove takes entity id, held at index i of page pg, out of t.
+func (t *Table) remove(id uint16, pg *page, i int) {
+	t.sum -= HashEntity(ecs.NetID(id), &pg.ents[i])
+	t.count--
+	if pi := id >> pageBits; pg.live == 1<<i { // its last entity: t drops the page
+		t.pool.release(t.hs[pi])
+		t.hs[pi] = 0
+		return
+	}
+	pg, i = t.writable(int(id))
+	pg.live &^= 1 << i
 }
 
 // prefetch loads the pages the records of p write to, and the free pages their
