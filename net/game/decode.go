@@ -30,6 +30,12 @@ type Table struct {
 	// written lists the NetIDs the snapshot's own records wrote, ascending: what a
 	// later snapshot merging this one takes from it.
 	written []uint16
+	// What the snapshot was decoded against and removed: its baseline, the snapshots
+	// it merged, and its removals (ascending), so that a decoder can turn a table
+	// merged on its baseline into one merged on it (Decoder.rebase).
+	base    uint32
+	named   []uint32
+	removed []uint16
 }
 
 const (
@@ -227,14 +233,30 @@ func (t *Table) copyFrom(b *Table) {
 		}
 	}
 	t.n, t.count, t.sum, t.ID, t.Tick, t.predK = b.n, b.count, b.sum, b.ID, b.Tick, b.predK
-	t.written = t.written[:0]
+	t.written, t.base, t.named, t.removed = t.written[:0], 0, t.named[:0], t.removed[:0]
 }
 
 // merge writes into t the entities that the records of table m wrote, with m's values,
 // where t does not hold them or holds an older value: the merge step of a snapshot
 // that names m (see doc.go, "Snapshot").
-func (t *Table) merge(m *Table) {
+func (t *Table) merge(m *Table) { t.mergeOnly(m, nil, nil) }
+
+// mergeOnly is merge restricted, when only1 or only2 is not nil, to the NetIDs in
+// either (both ascending).
+func (t *Table) mergeOnly(m *Table, only1, only2 []uint16) {
+	restrict := only1 != nil || only2 != nil
 	for _, id := range m.written {
+		if restrict {
+			for len(only1) > 0 && only1[0] < id {
+				only1 = only1[1:]
+			}
+			for len(only2) > 0 && only2[0] < id {
+				only2 = only2[1:]
+			}
+			if !(len(only1) > 0 && only1[0] == id) && !(len(only2) > 0 && only2[0] == id) {
+				continue
+			}
+		}
 		mp, mi := m.page(uint64(id)) // held: m's own records wrote it
 		t.ensure(int(id))
 		if t.has(int(id)) {
@@ -291,7 +313,7 @@ func (t *Table) unmerge(m, base *Table, others []*Table) {
 func (t *Table) reset() {
 	t.drop()
 	t.count, t.sum, t.ID, t.Tick, t.predK = 0, 0, 0, 0, [2]uint16{}
-	t.written = t.written[:0]
+	t.written, t.base, t.named, t.removed = t.written[:0], 0, t.named[:0], t.removed[:0]
 }
 
 // Decoder is the client side of snapshots: it decodes each snapshot against the baseline
@@ -365,7 +387,7 @@ func (d *Decoder) mergeBaseline(base *Table, h *SnapshotHeader) {
 	if base != nil {
 		baseID = base.ID
 	}
-	reuse := d.mergedOK && d.mergedBase == baseID
+	reuse := d.mergedOK && (d.mergedBase == baseID || d.rebase(base, h))
 	if reuse {
 		// Snapshots merged before that h no longer names (the server took them out
 		// of its view: they left the client's reach unadopted) are taken out the
@@ -407,6 +429,69 @@ func (d *Decoder) mergeBaseline(base *Table, h *SnapshotHeader) {
 		d.merged.merge(d.Table(m))
 		d.mergedIDs = append(d.mergedIDs, m)
 	}
+}
+
+// rebase turns the cached merged baseline into one on base, when base was decoded
+// against the cached one's baseline (the server adopted a snapshot encoded against
+// it): base is that baseline with the snapshots it named merged and its own removals
+// and records applied, so the cached table takes the named snapshots it lacks, then
+// base's removals and records, then again the other merged snapshots' records of the
+// entities those touched (a newer merged value wins, an older one comes back for a
+// removed entity, as merging onto base gives). It reports false, changing nothing,
+// when it cannot (a table it needs is gone) or when h no longer names a snapshot it
+// would keep (taking it out costs more than rebuilding): the caller rebuilds from base.
+func (d *Decoder) rebase(base *Table, h *SnapshotHeader) bool {
+	if base == nil || d.mergedBase == 0 || base.base != d.mergedBase {
+		return false
+	}
+	for _, m := range d.mergedIDs {
+		if i := h.ID - 1 - m; !slices.Contains(base.named, m) && (i >= KeepTables-1 || h.Merge&(1<<i) == 0) {
+			return false
+		}
+	}
+	for _, m := range base.named {
+		if !slices.Contains(d.mergedIDs, m) && d.Table(m) == nil {
+			return false
+		}
+	}
+	for _, m := range d.mergedIDs {
+		if !slices.Contains(base.named, m) && d.Table(m) == nil {
+			return false
+		}
+	}
+	for _, m := range base.named {
+		if !slices.Contains(d.mergedIDs, m) {
+			d.merged.merge(d.Table(m))
+		}
+	}
+	for _, id := range base.removed {
+		if pg, i := d.merged.page(uint64(id)); pg != nil && pg.live&(1<<i) != 0 {
+			d.merged.remove(id, pg, i)
+		}
+	}
+	for _, id := range base.written {
+		bp, bi := base.page(uint64(id))
+		d.merged.ensure(int(id))
+		if pg, i := d.merged.page(uint64(id)); pg != nil && pg.live&(1<<i) != 0 {
+			d.merged.sum -= HashEntity(ecs.NetID(id), &pg.ents[i])
+		} else {
+			d.merged.count++
+		}
+		pg, i := d.merged.writable(int(id))
+		pg.ents[i], pg.seen[i] = bp.ents[bi], bp.seen[bi]
+		pg.live |= 1 << i
+		d.merged.sum += HashEntity(ecs.NetID(id), &pg.ents[i])
+	}
+	kept := d.mergedIDs[:0]
+	for _, m := range d.mergedIDs {
+		if !slices.Contains(base.named, m) {
+			d.merged.mergeOnly(d.Table(m), base.removed, base.written)
+			kept = append(kept, m)
+		}
+	}
+	d.mergedIDs, d.mergedBase = kept, base.ID
+	d.merged.ID, d.merged.Tick, d.merged.predK = base.ID, base.Tick, base.predK
+	return true
 }
 
 // Ack returns the ack to send: the newest snapshot held and which of the 32 before it
@@ -490,7 +575,11 @@ func (d *Decoder) Apply(msg []byte) (*Table, error) {
 		t.drop()
 		return nil, err
 	}
-	t.ID, t.Tick = h.ID, h.Tick
+	t.ID, t.Tick, t.base = h.ID, h.Tick, h.Base
+	t.removed = append(t.removed[:0], d.p.rem...)
+	for x := h.Merge; x != 0; x &= x - 1 {
+		t.named = append(t.named, h.ID-1-uint32(bits.TrailingZeros32(x)))
+	}
 	if d.newest == 0 || int32(h.ID-d.newest) > 0 {
 		d.newest, d.lastBase = h.ID, h.Base
 	}
