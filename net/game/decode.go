@@ -246,16 +246,8 @@ func (t *Table) merge(m *Table) { t.mergeOnly(m, nil, nil) }
 func (t *Table) mergeOnly(m *Table, only1, only2 []uint16) {
 	restrict := only1 != nil || only2 != nil
 	for _, id := range m.written {
-		if restrict {
-			for len(only1) > 0 && only1[0] < id {
-				only1 = only1[1:]
-			}
-			for len(only2) > 0 && only2[0] < id {
-				only2 = only2[1:]
-			}
-			if !(len(only1) > 0 && only1[0] == id) && !(len(only2) > 0 && only2[0] == id) {
-				continue
-			}
+		if restrict && !inEither(id, &only1, &only2) {
+			continue
 		}
 		mp, mi := m.page(uint64(id)) // held: m's own records wrote it
 		t.ensure(int(id))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/bits"
-	"slices"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -242,10 +241,9 @@ func (v *ClientView) adopt(ring *FrameRing, bi int) {
 	for x := retired; x != 0; x &= x - 1 {
 		r := &v.retired[bits.TrailingZeros64(x)]
 		mf := ring.Frame(r.id)
+		rem, ids := s.rem, s.ids
 		for _, id := range r.ids {
-			_, inRem := slices.BinarySearch(s.rem, id)
-			_, inIDs := slices.BinarySearch(s.ids, id)
-			if inRem || inIDs || v.holds(int(id)) && int32(mf.ID-v.st[id].at) <= 0 {
+			if inEither(id, &rem, &ids) || v.holds(int(id)) && int32(mf.ID-v.st[id].at) <= 0 {
 				continue
 			}
 			v.set(mf, int(id))
@@ -267,16 +265,8 @@ func (v *ClientView) adopt(ring *FrameRing, bi int) {
 func (v *ClientView) merge(mf *Frame, ids, only1, only2 []uint16) {
 	restrict := only1 != nil || only2 != nil
 	for _, id := range ids {
-		if restrict {
-			for len(only1) > 0 && only1[0] < id {
-				only1 = only1[1:]
-			}
-			for len(only2) > 0 && only2[0] < id {
-				only2 = only2[1:]
-			}
-			if !(len(only1) > 0 && only1[0] == id) && !(len(only2) > 0 && only2[0] == id) {
-				continue
-			}
+		if restrict && !inEither(id, &only1, &only2) {
+			continue
 		}
 		if v.holds(int(id)) && int32(mf.ID-v.st[id].at) <= 0 {
 			continue
@@ -356,6 +346,18 @@ func (v *ClientView) unmerge(ring *FrameRing, slot int) bool {
 func bitSet(b []uint64, i int) bool {
 	w := i / 64
 	return w < len(b) && b[w]&(1<<(i%64)) != 0
+}
+
+// inEither reports whether id is in ascending list a or b, for ids asked in ascending
+// order: it drops the elements below id from both as it goes.
+func inEither(id uint16, a, b *[]uint16) bool {
+	for len(*a) > 0 && (*a)[0] < id {
+		*a = (*a)[1:]
+	}
+	for len(*b) > 0 && (*b)[0] < id {
+		*b = (*b)[1:]
+	}
+	return len(*a) > 0 && (*a)[0] == id || len(*b) > 0 && (*b)[0] == id
 }
 
 // unsend forgets the sent snapshot in slot, which will never be in the baseline: it was
