@@ -36,7 +36,7 @@ func BenchmarkBroadcast(b *testing.B) {
 			name = fmt.Sprintf("ents=%d/idle/clients=%d", c.n, c.clients)
 		}
 		b.Run(name, func(b *testing.B) {
-			benchBroadcast(b, c.n, c.moving, c.clients, broadcastSetup{warm: 300, maxLag: 4, budget: DefaultBytesPerSnapshot})
+			benchBroadcast(b, c.n, c.moving, c.clients, broadcastSetup{warm: DefaultFrameHistory + 50, maxLag: 4, budget: DefaultBytesPerSnapshot})
 		})
 	}
 }
