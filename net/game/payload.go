@@ -3,6 +3,7 @@ package game
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 )
 
 // Snapshot limits.
@@ -497,22 +498,32 @@ func (p *payload) deltaList(i int) {
 	p.wire[nw], p.dw = d, p.wire[nw]
 }
 
-// bitWriter appends bits to a byte slice, least significant bit first.
+// bitWriter appends bits to a byte slice, least significant bit first. Whole bytes
+// go out at once: acc holds the n < 8 bits of the last partial byte, and each code is
+// stored with one 8-byte write (into room reserve made) instead of a branch per word.
 type bitWriter struct {
 	b   []byte
 	acc uint64
 	n   uint
 }
 
-// write appends the n ≤ 32 low bits of v.
-func (w *bitWriter) write(v uint32, n uint) {
-	w.acc |= uint64(v) << w.n
-	w.n += n
-	if w.n >= 32 {
-		w.b = binary.LittleEndian.AppendUint32(w.b, uint32(w.acc))
-		w.acc >>= 32
-		w.n -= 32
+// reserve makes room in w.b for k codes of up to 32 bits each and the slack of the
+// 8-byte stores.
+func (w *bitWriter) reserve(k int) {
+	if need := 4*k + 8; cap(w.b)-len(w.b) < need {
+		w.b = slices.Grow(w.b, need)
 	}
+}
+
+// write appends the n ≤ 32 low bits of v (v < 1<<n).
+func (w *bitWriter) write(v uint32, n uint) {
+	w.reserve(1)
+	b, pos := w.b[:cap(w.b)], len(w.b)
+	acc := w.acc | uint64(v)<<w.n
+	n += w.n
+	binary.LittleEndian.PutUint64(b[pos:], acc)
+	w.b = b[:pos+int(n>>3)]
+	w.acc, w.n = acc>>(n&^7), n&7
 }
 
 // rice writes u Rice-coded with parameter k.
@@ -523,9 +534,11 @@ func (w *bitWriter) rice(u uint32, k int) {
 
 // riceList writes the numbers us Rice-coded, number j with parameter base +
 // shifts[j] within 0..15 (base alone when shifts is nil), with the writer's state in
-// registers: the encoder's hottest loop.
+// registers and no branch on the output: the encoder's hottest loop.
 func (w *bitWriter) riceList(us []uint32, base int, shifts []uint8) {
-	acc, n, b := w.acc, w.n, w.b
+	w.reserve(len(us))
+	b, pos := w.b[:cap(w.b)], len(w.b)
+	acc, n := w.acc, w.n
 	if shifts != nil {
 		shifts = shifts[:len(us)]
 	}
@@ -539,26 +552,24 @@ func (w *bitWriter) riceList(us []uint32, base int, shifts []uint8) {
 		if q := uint(u >> k); q < riceEscape {
 			v, l = uint64(u&(1<<k-1))<<(q+1)|(1<<q-1), q+1+k
 		} else {
-			v, l = 1<<riceEscape-1|uint64(u)<<riceEscape, riceEscape+16
+			v, l = 1<<riceEscape-1|uint64(u&0xffff)<<riceEscape, riceEscape+16
 		}
 		acc |= v << n
-		n += l
-		if n >= 32 {
-			b = binary.LittleEndian.AppendUint32(b, uint32(acc))
-			acc >>= 32
-			n -= 32
-		}
+		n += l // ≤ 7 + 32
+		binary.LittleEndian.PutUint64(b[pos:pos+8], acc)
+		pos += int(n >> 3)
+		acc >>= n &^ 7
+		n &= 7
 	}
-	w.acc, w.n, w.b = acc, n, b
+	w.b, w.acc, w.n = b[:pos], acc, n
 }
 
 // flush pads the last byte with zero bits and returns the bytes.
 func (w *bitWriter) flush() []byte {
-	for ; w.n > 0; w.n -= min(w.n, 8) {
+	if w.n > 0 {
 		w.b = append(w.b, byte(w.acc))
-		w.acc >>= 8
 	}
-	w.acc = 0
+	w.acc, w.n = 0, 0
 	return w.b
 }
 
