@@ -24,6 +24,18 @@ func appendRawFrame(dst, src []byte) []byte {
 	last := -1 // offset of the last block header written
 	lit := 0   // start of the bytes not written yet
 	for i := 0; i < n; {
+		// Skip 8 positions at a time where no byte equals the next one (a run of
+		// minRun bytes needs such pairs): Rice codes rarely repeat a byte.
+		for i+9 <= n {
+			x := binary.LittleEndian.Uint64(src[i:]) ^ binary.LittleEndian.Uint64(src[i+1:])
+			if (x-0x0101010101010101)&^x&0x8080808080808080 != 0 {
+				break // some byte equals the next one
+			}
+			i += 8
+		}
+		if i >= n {
+			break
+		}
 		j := i + 1
 		for j < n && src[j] == src[i] {
 			j++
