@@ -79,6 +79,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 7, "world seed")
 	gv := fs.Int("godot", 3, "Godot multiplayer framing of the clients: 3 or 4")
 	maxClients := fs.Int("max-clients", 2048, "most clients at once")
+	workers := fs.Int("encode-workers", 0, "goroutines encoding snapshots (0: GOMAXPROCS − 1, at least 1: one P stays free for the network)")
 	maxLocal := fs.Int("max-local-clients", 0, "with --shadow-addr: clients served here before newly admitted ones are redirected to a relaying shadow (shadow --relay), when one is attached (0: no limit)")
 	shadows := fs.String("shadows", "", "comma-separated failover addresses announced to clients")
 	record := fs.String("record", "", "record the session as a replay to this file")
@@ -106,6 +107,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	if *entities < 0 || *entities > ecs.MaxEntities || *maxClients <= 0 || *maxClients > 4095 {
 		fmt.Fprintln(stderr, "shardsim serve: --entities or --max-clients out of range (max clients ≤ 4095, ENet's peer limit)")
+		return 2
+	}
+	if *workers < 0 || *workers > 256 {
+		fmt.Fprintf(stderr, "shardsim serve: --encode-workers must be in [0, 256], not %d\n", *workers)
 		return 2
 	}
 	var rotSize int64
@@ -148,7 +153,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		Systems:          systems.DefaultConfig(),
 		Entities:         *entities,
 		SnapshotRate:     uint16(*snapRate),
-		Server:           server.Config{Godot: godot.Version(*gv), MaxClients: *maxClients, Key: key, Shadows: shadowList, MaxLocalClients: *maxLocal},
+		Server:           server.Config{Godot: godot.Version(*gv), MaxClients: *maxClients, Key: key, Shadows: shadowList, MaxLocalClients: *maxLocal, EncodeWorkers: *workers},
 		RecordFlushEvery: *flushEvery,
 	}
 	switch {
