@@ -79,7 +79,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 7, "world seed")
 	gv := fs.Int("godot", 3, "Godot multiplayer framing of the clients: 3 or 4")
 	maxClients := fs.Int("max-clients", 2048, "most clients at once")
-	workers := fs.Int("encode-workers", 0, "goroutines encoding snapshots (0: GOMAXPROCS − 1, at least 1: one P stays free for the network)")
+	workers := fs.Int("encode-workers", 0, "goroutines encoding snapshots (0: GOMAXPROCS); fewer leave the machine's other processes more CPU")
 	maxLocal := fs.Int("max-local-clients", 0, "with --shadow-addr: clients served here before newly admitted ones are redirected to a relaying shadow (shadow --relay), when one is attached (0: no limit)")
 	shadows := fs.String("shadows", "", "comma-separated failover addresses announced to clients")
 	record := fs.String("record", "", "record the session as a replay to this file")

@@ -71,20 +71,9 @@ type Config struct {
 	// that it recognises its clients' joins in the primary's ticks; 0 for a shard.
 	SessionBase uint32
 	// EncodeWorkers is how many goroutines encode a Broadcast's snapshots (0:
-	// DefaultEncodeWorkers). The shard goroutine is one of them; the others wait for
-	// work.
+	// GOMAXPROCS). The shard goroutine is one of them; the others wait for work.
 	EncodeWorkers int
 }
-
-// DefaultEncodeWorkers returns the encode workers of a Config that leaves
-// EncodeWorkers 0: GOMAXPROCS − 1, at least 1. The P left over is the network's: the
-// ENet host's goroutines (reading datagrams, acks, flushing the snapshots queued) run
-// while a Broadcast encodes, instead of waiting for a worker's time slice to end. With
-// every P encoding, a worker's thread that the kernel preempts holds its P, and on a
-// loaded machine the network goroutines wait tens of milliseconds at a time: acks are
-// processed late, the clients' baselines are older and the deltas larger (on the
-// 2-core load run: round trip p50 351 → 162 ms, bytes per record 6.67 → 6.26).
-func DefaultEncodeWorkers() int { return max(runtime.GOMAXPROCS(0)-1, 1) }
 
 // ReadBuffer is the socket receive buffer Listen asks for: a 50 ms stall of the reader
 // at 2,000 clients × 20 inputs/s.
@@ -335,7 +324,7 @@ func New(tr enet.Transport, cfg Config) (*Server, error) {
 	s.ring.ClipPeriods = cfg.ClipPeriods
 	nw := cfg.EncodeWorkers
 	if nw <= 0 {
-		nw = DefaultEncodeWorkers()
+		nw = runtime.GOMAXPROCS(0)
 	}
 	for i := range nw {
 		wk := &encodeWorker{enc: game.NewEncoder(), codec: codec, ring: s.ring}
