@@ -634,7 +634,7 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	e.hist = [256]int32{}
 	// Touch the view's state of every examined id first, in a loop that does nothing
 	// else: its loads are independent, so the cache misses overlap (a prefetch), and
-	// consider then finds the lines in the cache.
+	// considerAll then finds the lines in the cache.
 	examined := 0
 	var touch uint32
 	st := v.st
@@ -645,11 +645,7 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 		}
 	}
 	e.touch = touch
-	for w, word := range e.exam {
-		for ; word != 0; word &= word - 1 {
-			e.consider(cur, v, w*64+bits.TrailingZeros64(word), selfCell, selfLive)
-		}
-	}
+	e.considerAll(cur, v, selfCell, selfLive)
 	e.cands = append(e.cands, e.farCands...) // near first: they win ties
 	e.keys = append(e.keys, e.farKeys...)
 	selfChanged := selfLive
@@ -776,46 +772,55 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 	return dst, nil
 }
 
-// consider examines entity id (< len(cur.live)) for v's snapshot of cur, once per
-// snapshot: if it is new or changed against the baseline, it accumulates its priority
-// and becomes a candidate; otherwise its priority restarts.
-func (e *Encoder) consider(cur *Frame, v *ClientView, id int, selfCell uint32, selfLive bool) {
-	if !cur.live[id] {
-		return
+// considerAll examines the entities of e.exam (< len(cur.live)) for v's snapshot of
+// cur, once per snapshot, in one loop (a call per entity cost ≈ 5% of a snapshot): an
+// entity new or changed against the baseline accumulates its priority and becomes a
+// candidate; otherwise its priority restarts.
+func (e *Encoder) considerAll(cur *Frame, v *ClientView, selfCell uint32, selfLive bool) {
+	st, held, live, ver, cell := v.st, v.held, cur.live, cur.ver, cur.cell
+	for w, word := range e.exam {
+		hw := held[w]
+		for ; word != 0; word &= word - 1 {
+			b := bits.TrailingZeros64(word)
+			id := w*64 + b
+			if !live[id] {
+				continue
+			}
+			s := &st[id]
+			isHeld := hw&(1<<b) != 0
+			if isHeld && int32(ver[id]-s.at) <= 0 {
+				s.acc, s.seen, s.since = 0, cur.ID, cur.ID // the client holds the current value
+				continue
+			}
+			age := min(max(int32(cur.ID-s.seen), 0), 1<<12)
+			var r uint32
+			if selfLive {
+				c := cell[id]
+				r = max(absDiff(c&0xffff, selfCell&0xffff), absDiff(c>>16, selfCell>>16))
+			}
+			wt := weights[min(r, 8)]
+			if !isHeld {
+				wt *= 4 // an entity the client does not know is worth more than a refresh
+			}
+			a := s.acc + uint32(age)*wt
+			if a < s.acc {
+				a = ^uint32(0)
+			}
+			s.acc, s.seen = a, cur.ID
+			k := priorityKey(a)
+			if wait := cur.ID - s.since; wait >= StaleLimit && wait < 1<<31 {
+				k = uint8(min(240+(wait-StaleLimit)/16, 255)) // overdue: before any accumulator, oldest first
+			}
+			if r <= NearRadius {
+				e.cands = append(e.cands, uint16(id))
+				e.keys = append(e.keys, k)
+			} else {
+				e.farCands = append(e.farCands, uint16(id))
+				e.farKeys = append(e.farKeys, k)
+			}
+			e.hist[k]++
+		}
 	}
-	s := &v.st[id]
-	held := v.held[id/64]&(1<<(id%64)) != 0
-	if held && int32(cur.ver[id]-s.at) <= 0 {
-		s.acc, s.seen, s.since = 0, cur.ID, cur.ID // the client holds the current value
-		return
-	}
-	age := min(max(int32(cur.ID-s.seen), 0), 1<<12)
-	var r uint32
-	if selfLive {
-		c := cur.cell[id]
-		r = max(absDiff(c&0xffff, selfCell&0xffff), absDiff(c>>16, selfCell>>16))
-	}
-	wt := weights[min(r, 8)]
-	if !held {
-		wt *= 4 // an entity the client does not know is worth more than a refresh
-	}
-	a := s.acc + uint32(age)*wt
-	if a < s.acc {
-		a = ^uint32(0)
-	}
-	s.acc, s.seen = a, cur.ID
-	k := priorityKey(a)
-	if wait := cur.ID - s.since; wait >= StaleLimit && wait < 1<<31 {
-		k = uint8(min(240+(wait-StaleLimit)/16, 255)) // overdue: before any accumulator, oldest first
-	}
-	if r <= NearRadius {
-		e.cands = append(e.cands, uint16(id))
-		e.keys = append(e.keys, k)
-	} else {
-		e.farCands = append(e.farCands, uint16(id))
-		e.farKeys = append(e.farKeys, k)
-	}
-	e.hist[k]++
 }
 
 var zeroEntity Entity // the baseline of a new entity; never written
