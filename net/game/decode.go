@@ -251,8 +251,7 @@ func (t *Table) mergeOnly(m *Table, only1, only2 []uint16) {
 		}
 		mp, mi := m.page(uint64(id)) // held: m's own records wrote it
 		t.ensure(int(id))
-		if t.has(int(id)) {
-			pg, i := t.page(uint64(id))
+		if pg, i := t.page(uint64(id)); pg != nil && pg.live&(1<<i) != 0 {
 			if int32(m.ID-pg.seen[i]) <= 0 {
 				continue // t holds a newer value
 			}

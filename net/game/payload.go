@@ -113,31 +113,25 @@ func fromWire(kind uint8, u uint32) (v uint16, ok bool) {
 // new record sets.
 func sameIdentity(b, c *Entity) bool { return b.Machine == c.Machine && b.Team == c.Team }
 
-// diffMask returns the groups in which c differs from b (of the same identity).
+// diffMask returns the groups in which c differs from b (of the same identity),
+// without a branch per group (the encoder calls it for every record).
 func diffMask(b, c *Entity) uint8 {
-	var m uint8
-	if b.X != c.X || b.Y != c.Y {
-		m |= GroupPos
+	return flag((b.X^c.X)|(b.Y^c.Y) != 0)*GroupPos |
+		flag(b.Head != c.Head)*GroupHead |
+		flag(b.VX != c.VX || b.VY != c.VY)*GroupVel |
+		flag((b.State^c.State)|(b.Clip^c.Clip) != 0)*GroupAnim |
+		flag(b.TimeRef != c.TimeRef)*GroupTime |
+		flag((b.PrevClip^c.PrevClip)|uint16(b.Fade^c.Fade) != 0)*GroupFade |
+		flag(b.Speed != c.Speed)*GroupSpeed
+}
+
+// flag returns 1 for true, 0 for false (a SETcc, no branch).
+func flag(b bool) uint8 {
+	var x uint8
+	if b {
+		x = 1
 	}
-	if b.Head != c.Head {
-		m |= GroupHead
-	}
-	if b.VX != c.VX || b.VY != c.VY {
-		m |= GroupVel
-	}
-	if b.State != c.State || b.Clip != c.Clip {
-		m |= GroupAnim
-	}
-	if b.TimeRef != c.TimeRef {
-		m |= GroupTime
-	}
-	if b.PrevClip != c.PrevClip || b.Fade != c.Fade {
-		m |= GroupFade
-	}
-	if b.Speed != c.Speed {
-		m |= GroupSpeed
-	}
-	return m
+	return x
 }
 
 // payload is the decoded (still delta) content of a snapshot: what sits inside the zstd
@@ -667,6 +661,12 @@ type bitReader struct {
 }
 
 func (r *bitReader) refill() {
+	if r.off+8 <= len(r.b) { // whole bytes up to 56+ bits with one load
+		r.acc |= binary.LittleEndian.Uint64(r.b[r.off:]) << r.n
+		r.off += int(63-r.n) >> 3
+		r.n |= 56
+		return
+	}
 	for r.n <= 56 && r.off < len(r.b) {
 		r.acc |= uint64(r.b[r.off]) << r.n
 		r.off++

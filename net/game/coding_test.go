@@ -92,3 +92,44 @@ func TestBitWriter(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffMask: the branch-free diffMask finds each group's difference, one field at a
+// time and all together.
+func TestDiffMask(t *testing.T) {
+	fields := []struct {
+		group uint8
+		set   func(e *Entity)
+	}{
+		{GroupPos, func(e *Entity) { e.X++ }}, {GroupPos, func(e *Entity) { e.Y ^= 0x8000 }},
+		{GroupHead, func(e *Entity) { e.Head-- }},
+		{GroupVel, func(e *Entity) { e.VX = -e.VX - 1 }}, {GroupVel, func(e *Entity) { e.VY++ }},
+		{GroupAnim, func(e *Entity) { e.State ^= 0x100 }}, {GroupAnim, func(e *Entity) { e.Clip++ }},
+		{GroupTime, func(e *Entity) { e.TimeRef ^= 1 }},
+		{GroupFade, func(e *Entity) { e.PrevClip ^= 0x8000 }}, {GroupFade, func(e *Entity) { e.Fade++ }},
+		{GroupSpeed, func(e *Entity) { e.Speed += 1000 }},
+	}
+	rng := rand.New(rand.NewPCG(10, 11))
+	for range 500 {
+		b := Entity{X: uint16(rng.Uint32()), Y: uint16(rng.Uint32()), Head: uint8(rng.Uint32()), VX: int8(rng.Uint32()), VY: int8(rng.Uint32()),
+			Machine: 3, State: uint16(rng.Uint32()), Clip: uint16(rng.Uint32()), Speed: uint16(rng.Uint32()), TimeRef: uint16(rng.Uint32()),
+			PrevClip: uint16(rng.Uint32()), Fade: uint8(rng.Uint32()), Team: 1}
+		if m := diffMask(&b, &b); m != 0 {
+			t.Fatalf("equal entities: mask %#x", m)
+		}
+		c, want := b, uint8(0)
+		for _, f := range fields {
+			one := b
+			f.set(&one)
+			if m := diffMask(&b, &one); m != f.group {
+				t.Fatalf("%+v → %+v: mask %#x, want %#x", b, one, m, f.group)
+			}
+			if rng.IntN(2) == 0 {
+				f.set(&c)
+				want |= f.group
+			}
+		}
+		if m := diffMask(&b, &c); m != want {
+			t.Fatalf("%+v → %+v: mask %#x, want %#x", b, c, m, want)
+		}
+	}
+}
