@@ -773,9 +773,9 @@ func (e *Encoder) AppendSnapshot(dst []byte, cur *Frame, v *ClientView) ([]byte,
 }
 
 // considerAll examines the entities of e.exam (< len(cur.live)) for v's snapshot of
-// cur, once per snapshot, in one loop (a call per entity cost ≈ 5% of a snapshot): an
-// entity new or changed against the baseline accumulates its priority and becomes a
-// candidate; otherwise its priority restarts.
+// cur, once per snapshot, in one loop (no call per entity): an entity new or changed
+// against the baseline accumulates its priority and becomes a candidate; otherwise its
+// priority restarts.
 func (e *Encoder) considerAll(cur *Frame, v *ClientView, selfCell uint32, selfLive bool) {
 	st, held, live, ver, cell := v.st, v.held, cur.live, cur.ver, cur.cell
 	for w, word := range e.exam {

@@ -116,22 +116,13 @@ func sameIdentity(b, c *Entity) bool { return b.Machine == c.Machine && b.Team =
 // diffMask returns the groups in which c differs from b (of the same identity),
 // without a branch per group (the encoder calls it for every record).
 func diffMask(b, c *Entity) uint8 {
-	return flag((b.X^c.X)|(b.Y^c.Y) != 0)*GroupPos |
-		flag(b.Head != c.Head)*GroupHead |
-		flag(b.VX != c.VX || b.VY != c.VY)*GroupVel |
-		flag((b.State^c.State)|(b.Clip^c.Clip) != 0)*GroupAnim |
-		flag(b.TimeRef != c.TimeRef)*GroupTime |
-		flag((b.PrevClip^c.PrevClip)|uint16(b.Fade^c.Fade) != 0)*GroupFade |
-		flag(b.Speed != c.Speed)*GroupSpeed
-}
-
-// flag returns 1 for true, 0 for false (a SETcc, no branch).
-func flag(b bool) uint8 {
-	var x uint8
-	if b {
-		x = 1
-	}
-	return x
+	return uint8(b2i((b.X^c.X)|(b.Y^c.Y) != 0))*GroupPos |
+		uint8(b2i(b.Head != c.Head))*GroupHead |
+		uint8(b2i(b.VX != c.VX || b.VY != c.VY))*GroupVel |
+		uint8(b2i((b.State^c.State)|(b.Clip^c.Clip) != 0))*GroupAnim |
+		uint8(b2i(b.TimeRef != c.TimeRef))*GroupTime |
+		uint8(b2i((b.PrevClip^c.PrevClip)|uint16(b.Fade^c.Fade) != 0))*GroupFade |
+		uint8(b2i(b.Speed != c.Speed))*GroupSpeed
 }
 
 // payload is the decoded (still delta) content of a snapshot: what sits inside the zstd
