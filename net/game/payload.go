@@ -517,8 +517,9 @@ func (w *bitWriter) rice(u uint32, k int) {
 	w.riceList(us[:], k, nil)
 }
 
-// riceList writes the numbers us Rice-coded, number j with parameter base +
-// shifts[j] within 0..15 (base alone when shifts is nil), with the writer's state in
+// riceList writes the numbers us (≤ 65535: an escape codes 16 bits) Rice-coded,
+// number j with parameter base + shifts[j] within 0..15 (base alone when shifts is
+// nil), with the writer's state in
 // registers and no branch on the output: the encoder's hottest loop.
 func (w *bitWriter) riceList(us []uint32, base int, shifts []uint8) {
 	w.reserve(len(us))
@@ -594,7 +595,8 @@ func init() {
 
 // append appends the payload layout of p to b, coded with the parameters parse read
 // or else the best ones. Lists must be ascending and the columns consistent with the
-// masks (as add keeps them).
+// masks (as add keeps them). Bytes of b's capacity beyond the result may be written
+// (the bit writer stores 8 bytes at a time).
 func (p *payload) append(b []byte) []byte {
 	p.wireLists()
 	w := bitWriter{b: b}
