@@ -42,7 +42,7 @@ const (
 	pageBits = 3
 	// pageSize is how many consecutive NetIDs a page holds (at most 32: the live mask).
 	// Small pages make a clone cheap and the page list long: a table of 4,000
-	// entities is a 2 KB list, and a snapshot clones one 212-byte page per record at
+	// entities is a 2 KB list, and a snapshot clones one 280-byte page per record at
 	// most.
 	pageSize = 1 << pageBits
 	pageMask = pageSize - 1
@@ -53,6 +53,7 @@ const (
 type page struct {
 	ents [pageSize]Entity
 	seen [pageSize]uint32 // snapshot id of the last update
+	hash [pageSize]uint64 // HashEntity of each entity held: what the table hash sums
 	live uint32           // bit i: NetID base+i is held
 }
 
@@ -255,14 +256,14 @@ func (t *Table) mergeOnly(m *Table, only1, only2 []uint16) {
 			if int32(m.ID-pg.seen[i]) <= 0 {
 				continue // t holds a newer value
 			}
-			t.sum -= HashEntity(ecs.NetID(id), &pg.ents[i])
+			t.sum -= pg.hash[i]
 		} else {
 			t.count++
 		}
 		pg, i := t.writable(int(id))
-		pg.ents[i], pg.seen[i] = mp.ents[mi], mp.seen[mi]
+		pg.ents[i], pg.seen[i], pg.hash[i] = mp.ents[mi], mp.seen[mi], mp.hash[mi]
 		pg.live |= 1 << i
-		t.sum += HashEntity(ecs.NetID(id), &pg.ents[i])
+		t.sum += pg.hash[i]
 	}
 }
 
@@ -293,10 +294,10 @@ func (t *Table) unmerge(m, base *Table, others []*Table) {
 			t.remove(id, pg, i)
 			continue
 		}
-		t.sum -= HashEntity(ecs.NetID(id), &pg.ents[i])
+		t.sum -= pg.hash[i]
 		pg, i = t.writable(int(id))
-		pg.ents[i], pg.seen[i] = src.ents[si], src.seen[si]
-		t.sum += HashEntity(ecs.NetID(id), &pg.ents[i])
+		pg.ents[i], pg.seen[i], pg.hash[i] = src.ents[si], src.seen[si], src.hash[si]
+		t.sum += pg.hash[i]
 	}
 }
 
@@ -464,14 +465,14 @@ func (d *Decoder) rebase(base *Table, h *SnapshotHeader) bool {
 		bp, bi := base.page(uint64(id))
 		d.merged.ensure(int(id))
 		if pg, i := d.merged.page(uint64(id)); pg != nil && pg.live&(1<<i) != 0 {
-			d.merged.sum -= HashEntity(ecs.NetID(id), &pg.ents[i])
+			d.merged.sum -= pg.hash[i]
 		} else {
 			d.merged.count++
 		}
 		pg, i := d.merged.writable(int(id))
-		pg.ents[i], pg.seen[i] = bp.ents[bi], bp.seen[bi]
+		pg.ents[i], pg.seen[i], pg.hash[i] = bp.ents[bi], bp.seen[bi], bp.hash[bi]
 		pg.live |= 1 << i
-		d.merged.sum += HashEntity(ecs.NetID(id), &pg.ents[i])
+		d.merged.sum += pg.hash[i]
 	}
 	kept := d.mergedIDs[:0]
 	for _, m := range d.mergedIDs {
@@ -609,12 +610,13 @@ func (t *Table) apply(p *payload, snap uint32) error {
 			*e = Entity{}
 			t.count++
 		} else {
-			t.sum -= HashEntity(ecs.NetID(id), e)
+			t.sum -= pg.hash[i]
 		}
 		p.applyRecord(k, e, &cur, &pos)
 		pg.live |= 1 << i
 		pg.seen[i] = snap
-		t.sum += HashEntity(ecs.NetID(id), e)
+		pg.hash[i] = HashEntity(ecs.NetID(id), e)
+		t.sum += pg.hash[i]
 	}
 	t.written = append(t.written[:0], p.ids...)
 	t.predK = p.predK
@@ -623,7 +625,7 @@ func (t *Table) apply(p *payload, snap uint32) error {
 
 // remove takes entity id, held at index i of page pg, out of t.
 func (t *Table) remove(id uint16, pg *page, i int) {
-	t.sum -= HashEntity(ecs.NetID(id), &pg.ents[i])
+	t.sum -= pg.hash[i]
 	t.count--
 	if pi := id >> pageBits; pg.live == 1<<i { // its last entity: t drops the page
 		t.pool.release(t.hs[pi])
@@ -651,8 +653,8 @@ func (t *Table) prefetch(p *payload) {
 	pp.touch += touch
 }
 
-// touch reads p at least once every 64 bytes (every other 22-byte entity), bringing
-// each of its cache lines into the cache.
+// touch reads p at least once every 64 bytes (every other 22-byte entity, every
+// eighth hash), bringing each of its cache lines into the cache.
 func (p *page) touch() uint32 {
 	v := p.live
 	for j := 0; j < pageSize; j += 2 {
@@ -660,6 +662,9 @@ func (p *page) touch() uint32 {
 	}
 	for j := 0; j < pageSize; j += 16 {
 		v += p.seen[j]
+	}
+	for j := 0; j < pageSize; j += 8 {
+		v += uint32(p.hash[j])
 	}
 	return v
 }
