@@ -31,14 +31,7 @@ func TestMergeAckedSnapshots(t *testing.T) {
 				merged++
 			}
 			sent += s.enc.Stats.Records
-			if _, err := s.deliver(f, msg); err != nil {
-				t.Fatalf("lag %d: snapshot %d (base %d, merge %#x): %v", lag, h.ID, h.Base, h.Merge, err)
-			}
-			acks = append(acks, s.dec.Ack())
-			if len(acks) > lag {
-				s.view.Ack(s.ring, acks[0])
-				acks = acks[1:]
-			}
+			s.deliverAcked(t, f, msg, h, lag, &acks)
 		}
 		t.Logf("ack lag %d: %d records sent, %d never reached the baseline; %d of 300 snapshots merged others", lag, sent, s.view.wasted, merged)
 		if s.view.wasted > sent/100 {
@@ -79,19 +72,26 @@ func TestLateAcks(t *testing.T) {
 				news += s.enc.p.news
 				recs += len(s.enc.p.ids)
 			}
-			if _, err := s.deliver(f, msg); err != nil {
-				t.Fatalf("lag %d: snapshot %d (base %d, merge %#x): %v", lag, h.ID, h.Base, h.Merge, err)
-			}
-			acks = append(acks, s.dec.Ack())
-			if len(acks) > lag {
-				s.view.Ack(s.ring, acks[0])
-				acks = acks[1:]
-			}
+			s.deliverAcked(t, f, msg, h, lag, &acks)
 		}
 		t.Logf("ack lag %d: %d full snapshots, %d of %d records new after the first 100 snapshots", lag, fulls, news, recs)
 		if fulls > 0 || news > recs/1000 {
 			t.Errorf("ack lag %d: %d full snapshots and %d of %d records new in steady state", lag, fulls, news, recs)
 		}
+	}
+}
+
+// deliverAcked delivers snapshot msg (header h) of frame f to the client, failing t on
+// an error, and hands the view the client's ack lag snapshots later (acks queues them).
+func (s *session) deliverAcked(t *testing.T, f *Frame, msg []byte, h SnapshotHeader, lag int, acks *[]Ack) {
+	t.Helper()
+	if _, err := s.deliver(f, msg); err != nil {
+		t.Fatalf("lag %d: snapshot %d (base %d, merge %#x): %v", lag, h.ID, h.Base, h.Merge, err)
+	}
+	*acks = append(*acks, s.dec.Ack())
+	if len(*acks) > lag {
+		s.view.Ack(s.ring, (*acks)[0])
+		*acks = (*acks)[1:]
 	}
 }
 
