@@ -276,9 +276,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			if term {
 				fmt.Fprintln(stderr)
 			}
-			fmt.Fprintf(stdout, "stopped at tick %d, hash %016x: %d connects, %d admitted, %d kicked, %d snapshots sent (%d bytes; %d entity records, %.2f B each after delta and compression; %d unreliable packets dropped by ENet's throttle), %d tick overruns\n",
+			fmt.Fprintf(stdout, "stopped at tick %d, hash %016x: %d connects, %d admitted, %d kicked, %d snapshots sent (%d bytes; %d entity records, %.2f B each after delta and compression; %d unreliable packets dropped by ENet's throttle; %d datagrams in, %d out), %d tick overruns\n",
 				st.Tick, st.Hash, st.Server.Connects, st.Server.Admitted, st.Server.Kicked, st.Server.Snapshots, st.Server.SnapshotSize,
-				st.Server.Records, float64(st.Server.RecordBytes)/float64(max(st.Server.Records, 1)), st.Server.Host.ThrottleDropped, st.Overruns)
+				st.Server.Records, float64(st.Server.RecordBytes)/float64(max(st.Server.Records, 1)), st.Server.Host.ThrottleDropped,
+				st.Server.Host.PacketsIn, st.Server.Host.PacketsOut, st.Overruns)
 			if err != nil {
 				fmt.Fprintf(stderr, "shardsim serve: %v\n", err)
 				return 1
