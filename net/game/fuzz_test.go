@@ -2,6 +2,7 @@ package game
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 	"time"
 )
@@ -94,6 +95,7 @@ func FuzzSnapshotPayload(f *testing.F) {
 
 // FuzzDecodeSnapshot feeds whole snapshot messages to a decoder that holds real
 // baselines: it must never panic, and whatever it accepts hashes to the header's value.
+// A Tracker fed the same messages must agree with it on all a header decides.
 func FuzzDecodeSnapshot(f *testing.F) {
 	// A stream whose acks arrive a snapshot late, so that its later snapshots merge
 	// earlier ones: the fuzz decoder holds all but the last, and b may name any.
@@ -123,14 +125,30 @@ func FuzzDecodeSnapshot(f *testing.F) {
 	held := msgs[:len(msgs)-1]
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d := NewDecoder()
+		var tr Tracker
 		for _, m := range held {
 			if _, err := d.Apply(m); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := tr.Apply(m); err != nil {
+				t.Fatal(err)
+			}
 		}
+		// A Tracker refuses what the Decoder refuses before the payload, with the
+		// same error, and accepts the rest.
+		_, terr := tr.Apply(b)
 		tbl, err := d.Apply(b)
+		if terr != nil && !errors.Is(err, terr) {
+			t.Fatalf("tracker: %v, decoder: %v", terr, err)
+		}
 		if err != nil {
 			return
+		}
+		if terr != nil {
+			t.Fatalf("tracker refused what the decoder accepted: %v", terr)
+		}
+		if d.Ack() != tr.Ack() {
+			t.Fatalf("decoder acks %+v, tracker %+v", d.Ack(), tr.Ack())
 		}
 		h, _, _ := ParseSnapshotHeader(b)
 		if tbl.Hash() != h.Hash {
