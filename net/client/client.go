@@ -60,6 +60,13 @@ type Options struct {
 	// is applied, with the resulting table and the snapshot's header. t is valid only
 	// during the call; fn must not block or call [Client.Table].
 	OnSnapshot func(t *game.Table, h game.SnapshotHeader)
+	// HeaderOnly makes the client skip decoding snapshots: it follows them from their
+	// headers with a [game.Tracker] and acks exactly what a decoding client would
+	// (the server cannot tell the difference), counting them in Stats.Tracked instead
+	// of Applied. It has no table (Table calls fn with nil, OnSnapshot is not called)
+	// and checks no state hash. For load generators, whose decoding would compete for
+	// the CPU with the server they measure.
+	HeaderOnly bool
 	// OnCanvas, when set, is called on the client's goroutine for each CanvasInfo the
 	// server sends (every canvas after the Welcome, then each new one). fn must not block.
 	OnCanvas func(m game.CanvasInfoMsg)
@@ -98,10 +105,12 @@ type Reconnect struct {
 // Stats are a client's counters.
 type Stats struct {
 	// Snapshots counts snapshot messages received; Applied those decoded into the
-	// table. The others were Stale (duplicate or older than every table kept),
-	// NoBaseline (delta against a table not held) or Bad (did not decode; HashMismatch
-	// of them decoded to a table whose hash differs from the one the server sent).
-	Snapshots, Applied, Stale, NoBaseline, Bad, HashMismatch uint64
+	// table, Tracked those taken from their header alone (Options.HeaderOnly). The
+	// others were Stale (duplicate or older than every table kept), NoBaseline (delta
+	// against a table not held) or Bad (did not decode, or a header that does not
+	// parse; HashMismatch of them decoded to a table whose hash differs from the one
+	// the server sent).
+	Snapshots, Applied, Tracked, Stale, NoBaseline, Bad, HashMismatch uint64
 	// FirstID and LastID are the oldest and newest snapshot ids received (0: none).
 	FirstID, LastID uint32
 	// Inputs counts Input messages sent.
@@ -166,8 +175,9 @@ type Client struct {
 
 	closeOnce sync.Once
 
-	mu       sync.Mutex // guards dec, st, err, up, fetches and canvases
-	dec      *game.Decoder
+	mu       sync.Mutex    // guards dec, tr, st, err, up, fetches and canvases
+	dec      *game.Decoder // nil with Options.HeaderOnly
+	tr       game.Tracker  // with Options.HeaderOnly
 	st       Stats
 	err      error
 	ready0   bool
@@ -259,7 +269,10 @@ func Dial(ctx context.Context, addr string, token string, opt Options) (*Client,
 	c := &Client{
 		host: host, peer: peer, id: opt.ID, token: []byte(token), opt: opt, addr: raddr.String(),
 		quit: make(chan struct{}), done: make(chan struct{}), ready: make(chan struct{}),
-		dec: game.NewDecoder(), fetches: map[[32]byte]*fetchState{}, canvases: map[ecs.CanvasID]game.CanvasInfoMsg{},
+		fetches: map[[32]byte]*fetchState{}, canvases: map[ecs.CanvasID]game.CanvasInfoMsg{},
+	}
+	if !opt.HeaderOnly {
+		c.dec = game.NewDecoder()
 	}
 	go c.run()
 	select {
@@ -317,11 +330,16 @@ func (c *Client) SetInput(in ecs.Input) { c.input.Store(packInput(in)) }
 // Input returns the current input.
 func (c *Client) Input() ecs.Input { return unpackInput(c.input.Load()) }
 
-// Table calls fn with the client's newest table (nil before the first snapshot) while
-// the client holds its lock: fn must not keep t, block or call other methods of c.
+// Table calls fn with the client's newest table (nil before the first snapshot, and
+// always with Options.HeaderOnly) while the client holds its lock: fn must not keep t,
+// block or call other methods of c.
 func (c *Client) Table(fn func(t *game.Table)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.dec == nil {
+		fn(nil)
+		return
+	}
 	fn(c.dec.Newest())
 }
 
@@ -620,7 +638,10 @@ func (c *Client) redial(addr string) error {
 		c.st.ExpectedBefore += uint64(c.st.LastID-c.st.FirstID) + 1
 		c.st.FirstID, c.st.LastID = 0, 0
 	}
-	c.dec = game.NewDecoder()
+	if c.dec != nil {
+		c.dec = game.NewDecoder()
+	}
+	c.tr = game.Tracker{}
 	c.mu.Unlock()
 	c.addr, c.welcome0 = raddr.String(), false
 	return nil
@@ -754,8 +775,16 @@ func (c *Client) snapshot(msg []byte) {
 			st.LastID = h.ID
 		}
 	}
-	t, err := c.dec.Apply(msg)
+	var t *game.Table
+	var err error
+	if c.dec != nil {
+		t, err = c.dec.Apply(msg)
+	} else {
+		_, err = c.tr.Apply(msg)
+	}
 	switch {
+	case err == nil && c.dec == nil:
+		st.Tracked++
 	case err == nil:
 		st.Applied++
 	case errors.Is(err, game.ErrDuplicate), errors.Is(err, game.ErrStale):
@@ -769,7 +798,7 @@ func (c *Client) snapshot(msg []byte) {
 		st.Bad++
 	}
 	c.mu.Unlock()
-	if err == nil && c.opt.OnSnapshot != nil {
+	if err == nil && t != nil && c.opt.OnSnapshot != nil {
 		c.opt.OnSnapshot(t, h)
 	}
 }
@@ -780,7 +809,11 @@ func (c *Client) sendInput() {
 	copy(c.hist[1:], c.hist[:len(c.hist)-1])
 	c.hist[0] = game.SeqInput{Seq: c.seq, In: in}
 	c.mu.Lock()
-	c.msg.Ack = c.dec.Ack()
+	if c.dec != nil {
+		c.msg.Ack = c.dec.Ack()
+	} else {
+		c.msg.Ack = c.tr.Ack()
+	}
 	c.mu.Unlock()
 	c.msg.N = min(int(c.seq), c.opt.Redundancy)
 	copy(c.msg.Inputs[:c.msg.N], c.hist[:c.msg.N])
