@@ -20,7 +20,7 @@ func init() {
 }
 
 func runBots(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("bots", "--server ADDR [--clients N] [--duration D] [--ramp D] [--json] [--key-file F] [--cpuprofile F]", stderr)
+	fs := newFlags("bots", "--server ADDR [--clients N] [--duration D] [--ramp D] [--decode-every N] [--json] [--key-file F] [--cpuprofile F]", stderr)
 	server := fs.String("server", "", "the shard's UDP address, host:port (required)")
 	clients := fs.Int("clients", 100, "number of bots")
 	duration := fs.Duration("duration", 60*time.Second, "length of the run, ramp included")
@@ -29,6 +29,7 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	firstID := fs.Uint64("first-client-id", 1, "token client id of the first bot (bot i gets this + i)")
 	dialTimeout := fs.Duration("dial-timeout", client.DefaultDialTimeout, "how long a bot waits for its welcome")
 	failover := fs.Bool("failover", true, "when the shard is lost, reconnect to the shadows it announced (highest rank first)")
+	decodeEvery := fs.Int("decode-every", 1, "1 in N bots decodes its snapshots and checks their state hashes; the others ack from the headers alone, as a decoding client would (1: all decode)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object on the last stdout line")
 	loadKey := keyFlag(fs)
 	startProfile := profileFlag(fs)
@@ -52,6 +53,10 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "shardsim bots: --duration and --dial-timeout must be positive and --ramp in [0, duration]")
 		return 2
 	}
+	if *decodeEvery < 1 {
+		fmt.Fprintln(stderr, "shardsim bots: --decode-every must be at least 1")
+		return 2
+	}
 	if *firstID == 0 {
 		fmt.Fprintln(stderr, "shardsim bots: --first-client-id must be > 0")
 		return 2
@@ -72,7 +77,7 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	term := isTerminal(stderr)
 	r, err := bots.Run(ctx, bots.Config{
 		Server: *server, Key: key, Clients: *clients, Duration: *duration, Ramp: *ramp,
-		Seed: *seed, FirstClientID: *firstID, Client: client.Options{DialTimeout: *dialTimeout, Failover: *failover},
+		Seed: *seed, FirstClientID: *firstID, DecodeEvery: *decodeEvery, Client: client.Options{DialTimeout: *dialTimeout, Failover: *failover},
 		Progress: func(p bots.Progress) {
 			line := fmt.Sprintf("bots: %s, %d/%d started, %d connected, %d failed, %d ended, %.1f snapshots/s, %.1f/%.1f kbit/s down/up, rtt %s",
 				p.Elapsed.Round(time.Second), p.Started, *clients, p.Connected, p.Failed, p.Ended,
@@ -108,6 +113,10 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 			r.SnapshotsPerSec.Mean, r.SnapshotsPerSec.Min, r.DownBytesPerSec.Mean*8/1000, r.DownBytesPerSec.P99*8/1000, r.UpBytesPerSec.Mean*8/1000)
 		fmt.Fprintf(stdout, "delivery %.4f by snapshot id (loss %.4f), %.4f of the announced rate; %d snapshots, %d applied, %d bad\n",
 			r.Delivery, r.Loss, r.DeliveryByRate, r.Snapshots, r.Applied, r.Bad)
+		if r.Tracked > 0 || r.Decoders < r.Connected {
+			fmt.Fprintf(stdout, "decoding: %d of %d bots decode and check hashes; %d snapshots followed from their headers alone\n",
+				r.Decoders, r.Connected, r.Tracked)
+		}
 		fmt.Fprintf(stdout, "rtt p50 %.0f ms, p99 %.0f ms; dial p50 %.0f ms, max %.0f ms\n",
 			r.RTTP50, r.RTTP99, r.DialTime.P50*1000, r.DialTime.Max*1000)
 	}

@@ -100,6 +100,31 @@ func TestRunParallelEncode(t *testing.T) {
 	}
 }
 
+// TestRunDecodeEvery: one bot in four decodes; the others follow the snapshots from
+// their headers, and the server sees no difference: every bot gets snapshots, none
+// is refused for a baseline it lacks.
+func TestRunDecodeEvery(t *testing.T) {
+	live := startLive(t)
+	r, err := bots.Run(context.Background(), bots.Config{
+		Server: live.Addr().String(), Key: key, Clients: 20, Duration: 3 * time.Second, Ramp: 500 * time.Millisecond, Seed: 3,
+		DecodeEvery: 4,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", r)
+	if r.Connected != 20 || r.Decoders != 5 {
+		t.Errorf("connected %d, decoders %d; want 20 and 5", r.Connected, r.Decoders)
+	}
+	if r.Applied == 0 || r.Tracked == 0 || r.Bad != 0 || r.SnapshotsPerSec.Min <= 0 {
+		t.Errorf("applied %d, tracked %d, bad %d, min %.1f snapshots/s", r.Applied, r.Tracked, r.Bad, r.SnapshotsPerSec.Min)
+	}
+	// Three bots in four track: about three times the snapshots applied.
+	if ratio := float64(r.Tracked) / float64(r.Applied); ratio < 2 || ratio > 4.5 {
+		t.Errorf("tracked/applied = %.2f, want about 3", ratio)
+	}
+}
+
 func TestConfig(t *testing.T) {
 	for _, cfg := range []bots.Config{
 		{Server: "127.0.0.1:1", Key: key, Clients: 0, Duration: time.Second},
@@ -107,6 +132,7 @@ func TestConfig(t *testing.T) {
 		{Server: "127.0.0.1:1", Key: key, Clients: 1, Duration: time.Second, Ramp: 2 * time.Second},
 		{Server: "127.0.0.1:1", Key: key[:8], Clients: 1, Duration: time.Second},
 		{Key: key, Clients: 1, Duration: time.Second},
+		{Server: "127.0.0.1:1", Key: key, Clients: 1, Duration: time.Second, DecodeEvery: -1},
 	} {
 		if _, err := bots.Run(context.Background(), cfg); !errors.Is(err, bots.ErrConfig) {
 			t.Errorf("%+v: err = %v, want ErrConfig", cfg, err)
