@@ -79,6 +79,11 @@ type Config struct {
 	Baseline, Ramp, Hold time.Duration
 	// DialTimeout bounds each bot's connect (default client.DefaultDialTimeout).
 	DialTimeout time.Duration
+	// DecodeEvery: bot i decodes its snapshots and checks their hashes when i is a
+	// multiple of DecodeEvery; the others follow them from the headers alone
+	// (client.Options.HeaderOnly), acking as a decoding client would, at a fraction of
+	// the CPU. 0 and 1: every bot decodes.
+	DecodeEvery int
 	// Worker, when set, makes the command that runs [RunWorker] in a child process
 	// (the CLI re-executes itself); the child's stdin and stdout are wired by Run. With
 	// Worker nil the bots run in this process and the CPU and memory figures include
@@ -134,6 +139,8 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("%w: a --server run needs the server's key", ErrConfig)
 	case c.PriceCoreHour < 0 || c.PriceGBEgress < 0:
 		return fmt.Errorf("%w: negative price", ErrConfig)
+	case c.DecodeEvery < 0:
+		return fmt.Errorf("%w: decode every %d bots", ErrConfig, c.DecodeEvery)
 	}
 	if c.PriceCoreHour == 0 {
 		c.PriceCoreHour = DefaultPriceCoreHour

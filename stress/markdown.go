@@ -21,6 +21,9 @@ func (r *Report) Markdown() string {
 	} else {
 		p("The bots ran in the server's process: CPU and memory include them.\n\n")
 	}
+	if c.DecodeEvery > 1 {
+		p("1 bot in %d decoded its snapshots and checked their state hashes; the others acked them from their headers alone, as a decoding client would.\n\n", c.DecodeEvery)
+	}
 	for _, n := range r.Notes {
 		p("> Note: %s\n\n", n)
 	}

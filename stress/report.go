@@ -37,6 +37,7 @@ type RunConfig struct {
 	Rate         uint16   `json:"rate_hz"`
 	SnapshotRate uint16   `json:"snapshot_rate_hz"`
 	Seed         uint64   `json:"seed"`
+	DecodeEvery  int      `json:"decode_every,omitempty"` // Config.DecodeEvery (0, 1: every bot decoded)
 	Baseline     float64  `json:"baseline_s"`
 	Ramp         float64  `json:"ramp_s"`
 	Hold         float64  `json:"hold_s"`
@@ -192,7 +193,7 @@ func newReport(cfg *Config) *Report {
 		Config: RunConfig{
 			Server: srv, Steps: cfg.Steps, Entities: cfg.Entities, Rate: cfg.Rate, SnapshotRate: cfg.SnapshotRate,
 			Seed: cfg.Seed, Baseline: cfg.Baseline.Seconds(), Ramp: cfg.Ramp.Seconds(), Hold: cfg.Hold.Seconds(),
-			HoldPerStep: (cfg.Hold / time.Duration(len(cfg.Steps))).Seconds(), Host: host(),
+			HoldPerStep: (cfg.Hold / time.Duration(len(cfg.Steps))).Seconds(), Host: host(), DecodeEvery: cfg.DecodeEvery,
 		},
 	}
 }

@@ -45,8 +45,10 @@ func TestRunShort(t *testing.T) {
 		Rate:     20,
 		Seed:     1,
 		Baseline: 2 * time.Second,
-		Ramp:     2 * time.Second,
-		Hold:     hold,
+		// Half the bots decode: both kinds of client take part.
+		DecodeEvery: 2,
+		Ramp:        2 * time.Second,
+		Hold:        hold,
 		Worker: func(ctx context.Context) *exec.Cmd {
 			cmd := exec.CommandContext(ctx, exe, "-test.run=^$")
 			cmd.Env = append(os.Environ(), workerEnv+"=1")

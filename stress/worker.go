@@ -24,6 +24,7 @@ type WorkerConfig struct {
 	Seed          uint64        `json:"seed"`
 	FirstClientID uint64        `json:"first_client_id"`
 	DialTimeout   time.Duration `json:"dial_timeout_ns"`
+	DecodeEvery   int           `json:"decode_every,omitempty"` // as Config.DecodeEvery
 }
 
 // workerTarget is every later line: the number of bots to have started.
@@ -143,8 +144,9 @@ func RunWorker(ctx context.Context, in io.Reader, out io.Writer) error {
 				tok := game.MintToken(cfg.Key, cfg.FirstClientID+uint64(b.i), time.Now().Add(time.Hour))
 				dctx, dcancel := context.WithTimeout(ctx, cfg.DialTimeout)
 				c, err := client.Dial(dctx, cfg.Server, tok, client.Options{
-					ID:   uint32(2 + b.i),
-					ENet: clientENet(),
+					ID:         uint32(2 + b.i),
+					ENet:       clientENet(),
+					HeaderOnly: cfg.DecodeEvery > 1 && b.i%cfg.DecodeEvery != 0,
 				})
 				dcancel()
 				mu.Lock()

@@ -48,6 +48,7 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	serverPID := fs.Int("server-pid", 0, "with --server: the shard's process id on this machine, to measure its CPU and memory from /proc")
 	seed := fs.Uint64("seed", 7, "seed of the world and of the bots' wandering")
 	dialTimeout := fs.Duration("dial-timeout", 10*time.Second, "how long a bot waits for its welcome")
+	decodeEvery := fs.Int("decode-every", 1, "1 in N bots decodes its snapshots and checks their state hashes; the others ack from the headers alone (1: all decode)")
 	inProcess := fs.Bool("in-process-bots", false, "run the bots in this process (CPU and memory then include them)")
 	priceCore := fs.Float64("price-core-hour", stress.DefaultPriceCoreHour, "example price of a core-hour for the cost estimate")
 	priceEgress := fs.Float64("price-gb-egress", stress.DefaultPriceGBEgress, "example price of a GB of egress for the cost estimate")
@@ -91,6 +92,9 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	if *ramp < 0 || *baseline < 0 || *hold < time.Duration(nSteps)*time.Second || *dialTimeout <= 0 {
 		return bad("--ramp and --baseline must be ≥ 0, --hold at least 1s per step (%d steps), --dial-timeout positive", nSteps)
 	}
+	if *decodeEvery < 1 {
+		return bad("--decode-every must be at least 1")
+	}
 	if *priceCore < 0 || *priceEgress < 0 {
 		return bad("prices must be ≥ 0")
 	}
@@ -104,7 +108,7 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	cfg := stress.Config{
 		Server: *server, ServerPID: *serverPID, Steps: steps, Clients: *clients, Entities: *entities,
 		Rate: uint16(*rate), SnapshotRate: uint16(*snapRate), Seed: *seed,
-		Baseline: *baseline, Ramp: *ramp, Hold: *hold, DialTimeout: *dialTimeout,
+		Baseline: *baseline, Ramp: *ramp, Hold: *hold, DialTimeout: *dialTimeout, DecodeEvery: *decodeEvery,
 		PriceCoreHour: *priceCore, PriceGBEgress: *priceEgress,
 	}
 	if cfg.Baseline == 0 {
