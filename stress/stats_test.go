@@ -163,3 +163,37 @@ func TestParseProc(t *testing.T) {
 		t.Error("readProc(self): zero RSS")
 	}
 }
+
+// TestDownstreamVerdict: when the server falls behind its snapshot rate, the
+// downstream verdict judges the figure scaled to the full rate (the bytes per snapshot
+// are the view's budget), not the lower measured one.
+func TestDownstreamVerdict(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		kept      bool
+		down      float64 // kbit/s measured
+		snapshots float64 // per second per client
+		pass      bool
+	}{
+		{"kept rate, under", true, 60, 20, true},
+		{"kept rate, over", true, 66, 20, false},
+		{"behind, under at full rate", false, 59.1, 18.8, true}, // 62.9 at 20/s
+		{"behind, over at full rate", false, 59.1, 18.0, false}, // 65.7 at 20/s
+		{"behind, no snapshots", false, 0, 0, false},
+	} {
+		r := &Report{ServerMeasured: true, Steps: []StepSummary{{Target: 2000, Connected: 2000, KeptRate: tc.kept, TickRate: 19, DownKbit: tc.down, Snapshots: tc.snapshots}}}
+		var down *Check
+		checks := r.verdict(&Config{Rate: 20, SnapshotRate: 20})
+		for i := range checks {
+			if checks[i].Name == "downstream per client" {
+				down = &checks[i]
+			}
+		}
+		if down == nil {
+			t.Fatalf("%s: no downstream check in %+v", tc.name, checks)
+		}
+		if down.Pass != tc.pass {
+			t.Errorf("%s: pass = %v, want %v (%s)", tc.name, down.Pass, tc.pass, down.Basis)
+		}
+	}
+}
