@@ -72,3 +72,38 @@ func ExampleHeadingOf() {
 	fmt.Println(game.HeadingOf(10, 0), game.HeadingOf(0, 10), game.HeadingOf(-10, 0), game.HeadingOf(7, 7), game.HeadingOf(0, 0))
 	// Output: 0 64 128 32 0
 }
+
+// A load generator's client follows snapshots from their headers with a Tracker and
+// acks what a decoding client would hold: the server's view adopts its acks as
+// baselines all the same.
+func ExampleTracker() {
+	w := ecs.New(ecs.Config{Seed: 1})
+	self := w.Spawn(ecs.Spawn{Pos: ecs.Position{X: 10_000_000, Y: 10_000_000}})
+	w.Spawn(ecs.Spawn{Pos: ecs.Position{X: 12_000_000, Y: 10_000_000}})
+
+	ring := game.NewFrameRing(0)
+	enc := game.NewEncoder()
+	view := game.NewClientView(self)
+	var tr game.Tracker
+
+	for range 3 {
+		f := ring.Capture(w)
+		msg, err := enc.AppendSnapshot(nil, f, view)
+		if err != nil {
+			panic(err)
+		}
+		h, err := tr.Apply(msg)
+		fmt.Printf("snapshot %d on baseline %d: %v; ack %+v\n", h.ID, h.Base, err, tr.Ack())
+		_, err = tr.Apply(msg) // the same datagram twice
+		fmt.Println("again:", err)
+		view.Ack(ring, tr.Ack())
+		w.G.Tick++
+	}
+	// Output:
+	// snapshot 1 on baseline 0: <nil>; ack {Newest:1 Bits:0}
+	// again: game: duplicate snapshot
+	// snapshot 2 on baseline 1: <nil>; ack {Newest:2 Bits:1}
+	// again: game: duplicate snapshot
+	// snapshot 3 on baseline 2: <nil>; ack {Newest:3 Bits:3}
+	// again: game: duplicate snapshot
+}
