@@ -13,7 +13,8 @@
 // budget ([Encoder.AppendSnapshot]); [ClientView.Ack] adopts acked snapshots as
 // baselines. The client side is a [Decoder] that keeps the last [KeepTables] [Table]s by
 // snapshot id and applies each snapshot to the baseline it names ([Decoder.Apply]),
-// checking the server's state hash ([Table.Hash]).
+// checking the server's state hash ([Table.Hash]). A [Tracker] follows the same stream
+// from the headers alone and acks as a Decoder would, for load generators.
 //
 // # Wire format (version 3)
 //
