@@ -21,6 +21,26 @@ import (
 // 2,000 clients (each view cold in the cache, as in the load run), LAG=8 with acks
 // eight snapshots late (the saturated load run's round trip).
 func BenchmarkBroadcastPlayers(b *testing.B) {
+	cfg, w, step, players := playersWorld()
+	nv := 100
+	if s := os.Getenv("NV"); s != "" {
+		nv, _ = strconv.Atoi(s)
+	}
+	views := make([]*game.ClientView, nv)
+	for i := range views {
+		views[i] = game.NewClientView(players[i*2000/nv])
+		views[i].BytesPerSnapshot = 376
+	}
+	lag := 3
+	if s := os.Getenv("LAG"); s != "" {
+		lag, _ = strconv.Atoi(s)
+	}
+	benchViews(b, cfg, w, step, views, lag, 600)
+}
+
+// playersWorld returns BenchmarkBroadcastPlayers's world (100 scripted NPCs, 2,000
+// players wandering as the Go bots do), the function that steps it, and the players.
+func playersWorld() (systems.Config, *ecs.World, func(), []ecs.NetID) {
 	cfg := systems.DefaultConfig()
 	w := ecs.New(ecs.Config{Seed: 5, Rate: 20})
 	sim := systems.New(cfg)
@@ -45,20 +65,7 @@ func BenchmarkBroadcastPlayers(b *testing.B) {
 		}
 		sim.Step(w, cmds)
 	}
-	nv := 100
-	if s := os.Getenv("NV"); s != "" {
-		nv, _ = strconv.Atoi(s)
-	}
-	views := make([]*game.ClientView, nv)
-	for i := range views {
-		views[i] = game.NewClientView(players[i*2000/nv])
-		views[i].BytesPerSnapshot = 376
-	}
-	lag := 3
-	if s := os.Getenv("LAG"); s != "" {
-		lag, _ = strconv.Atoi(s)
-	}
-	benchViews(b, cfg, w, step, views, lag, 600)
+	return cfg, w, step, players
 }
 
 // BenchmarkBroadcastShard is BenchmarkBroadcastSteady on the shard's own world: 2,100
@@ -92,8 +99,16 @@ func benchViews(b *testing.B, cfg systems.Config, w *ecs.World, step func(), vie
 	}
 	var buf []byte
 	var records, payload, packets, examined, changed, tries int
+	var stale staleness
 	tick := func() {
 		f := ring.Capture(w)
+		if f.ID%staleEvery == 0 {
+			b.StopTimer()
+			for _, v := range views[:min(len(views), staleViews)] {
+				stale.add(f, v.Self, func(id int) (uint32, bool) { return game.HeldAge(v, f, id) })
+			}
+			b.StartTimer()
+		}
 		for i, v := range views {
 			var err error
 			if buf, err = enc.AppendSnapshot(buf[:0], f, v); err != nil {
@@ -119,6 +134,7 @@ func benchViews(b *testing.B, cfg systems.Config, w *ecs.World, step func(), vie
 		tick()
 	}
 	records, payload, packets, examined, changed, tries = 0, 0, 0, 0, 0, 0
+	stale = staleness{}
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
@@ -133,4 +149,149 @@ func benchViews(b *testing.B, cfg systems.Config, w *ecs.World, step func(), vie
 	b.ReportMetric(float64(examined)/float64(packets), "examined/packet")
 	b.ReportMetric(float64(changed)/float64(packets), "changed/packet")
 	b.ReportMetric(float64(tries)/float64(packets), "tries/packet")
+	stale.report(b)
+}
+
+// staleness accumulates, for clients sampled every staleEvery snapshots (the first
+// staleViews of them, outside the timer), how old the values they hold are (as their
+// server-side views know them: acked) by distance: near (the own cell and the next,
+// as NearRadius), mid (2 to 3 cells away) and far (4 and more); an entity not held
+// counts apart.
+type staleness struct{ age, held, n [3]float64 }
+
+const (
+	staleEvery = 10
+	staleViews = 100
+)
+
+func (s *staleness) add(f *game.Frame, self ecs.NetID, heldAge func(id int) (uint32, bool)) {
+	sx, sy, ok := game.CellOf(f, int(self))
+	if !ok {
+		return
+	}
+	cols, rows := game.GridSize(f)
+	for cy := range rows {
+		for cx := range cols {
+			r := max(abs(cx-sx), abs(cy-sy))
+			ring := 2
+			if r <= game.NearRadius {
+				ring = 0
+			} else if r <= 3 {
+				ring = 1
+			}
+			for _, id := range game.CellEntities(f, cx, cy) {
+				s.n[ring]++
+				if age, held := heldAge(int(id)); held {
+					s.held[ring]++
+					s.age[ring] += float64(age)
+				}
+			}
+		}
+	}
+}
+
+// report adds the mean age (in snapshots) of the values held, and the share of
+// entities not held, per distance.
+func (s *staleness) report(b *testing.B) {
+	if s.n[0] == 0 {
+		return
+	}
+	for i, name := range []string{"near", "mid", "far"} {
+		b.ReportMetric(s.age[i]/max(s.held[i], 1), name+"-age")
+		b.ReportMetric(100*(1-s.held[i]/max(s.n[i], 1)), name+"-unheld%")
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// BenchmarkCellStreamPlayers is BenchmarkBroadcastPlayers (same world, views, budget,
+// acks LAG snapshots late, NV clients) with the cell-stream design study of
+// cellstream_test.go instead of the per-client encoder: each client holds each cell as
+// of one snapshot, snapshots carry whole cells, and the block of a (cell, baseline)
+// pair is coded once per frame for every client that needs it. Its figures set the
+// trade issue 7 leaves open (README, "Why 0.5 core is out of reach"): time per client
+// snapshot against bytes per record and how stale the clients' values are.
+// blocks/packet: cells per snapshot; built/packet: blocks coded per client snapshot
+// (the rest are copies).
+func BenchmarkCellStreamPlayers(b *testing.B) {
+	cfg, w, step, players := playersWorld()
+	nv := 100
+	if s := os.Getenv("NV"); s != "" {
+		nv, _ = strconv.Atoi(s)
+	}
+	lag := 3
+	if s := os.Getenv("LAG"); s != "" {
+		lag, _ = strconv.Atoi(s)
+	}
+	if s := os.Getenv("CELLBASE"); s != "" {
+		q, _ := strconv.Atoi(s)
+		game.CellBaseEvery = uint32(max(q, 1))
+		defer func() { game.CellBaseEvery = 1 }()
+	}
+	views := make([]*game.CellView, nv)
+	for i := range views {
+		views[i] = game.NewCellView(int(players[i*2000/nv]), 376)
+	}
+	ring := game.NewFrameRing(0)
+	ring.ClipPeriods = cfg.Lib.ClipPeriods()
+	enc := game.NewCellEncoder()
+	acks := make([][]game.Ack, len(views))
+	for i := range acks {
+		acks[i] = make([]game.Ack, lag)
+	}
+	var buf []byte
+	var records, payload, packets, blocks, built int
+	var stale staleness
+	tick := func() {
+		f := ring.Capture(w)
+		if f.ID%staleEvery == 0 {
+			b.StopTimer()
+			for _, v := range views[:min(len(views), staleViews)] {
+				stale.add(f, ecs.NetID(v.Self), func(id int) (uint32, bool) { return v.HeldAge(f, id) })
+			}
+			b.StartTimer()
+		}
+		for i, v := range views {
+			built0 := enc.BlocksBuilt
+			buf = enc.Append(buf[:0], f, v)
+			records += enc.Records
+			payload += enc.Size - game.SnapshotHeaderSize
+			blocks += enc.Blocks
+			built += enc.BlocksBuilt - built0
+			packets++
+			slot := &acks[i][int(f.ID)%lag]
+			if slot.Newest != 0 {
+				v.Ack(*slot)
+			}
+			*slot = game.Ack{Newest: f.ID, Bits: ^uint32(0)}
+		}
+	}
+	for range 600 {
+		step()
+		tick()
+	}
+	records, payload, packets, blocks, built = 0, 0, 0, 0, 0
+	news0 := enc.News
+	stale = staleness{}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		step()
+		b.StartTimer()
+		tick()
+	}
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets), "ns/client-snapshot")
+	b.ReportMetric(float64(payload)/float64(max(records, 1)), "B/record")
+	b.ReportMetric(float64(records)/float64(packets), "records/packet")
+	b.ReportMetric(float64(payload+packets*game.SnapshotHeaderSize)/float64(packets), "B/packet")
+	b.ReportMetric(float64(blocks)/float64(packets), "blocks/packet")
+	b.ReportMetric(float64(built)/float64(packets), "built/packet")
+	b.ReportMetric(float64(enc.News-news0)/float64(packets), "new/packet")
+	stale.report(b)
 }

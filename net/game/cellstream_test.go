@@ -1,0 +1,401 @@
+package game
+
+// This file is a design study, not part of the protocol: the "cell stream" encoding that
+// issue 7 and DESIGN.md name ("shared encoding work is done once per tick, e.g. per grid
+// cell and baseline age, and only assembled per client"), built far enough to measure
+// what it would cost and what it would send on the load run's world
+// (BenchmarkCellStreamPlayers beside BenchmarkBroadcastPlayers). Nothing decodes it.
+//
+// The scheme: a client holds, per interest cell, the cell's content as of one snapshot
+// (the newest acked snapshot that carried the cell), instead of one table at one baseline
+// with merged snapshots. A snapshot carries whole cells, each as a block: the cell's
+// records against the content of the cell the client holds (entities in the cell now and
+// then: a delta; entities that entered since: new; entities that left: removed), coded as
+// a payload of its own (its own Rice parameters), behind a block header (cell index and
+// baseline distance, uvarints: 2 to 4 bytes). The block of (cell, baseline frame) is the
+// same for every client holding that cell at that frame: it is coded once per frame, when
+// the first client needs it, and copied for the others. Per client the encoder keeps a
+// priority accumulator per cell (the per-entity weights, times the cell's entities) and
+// the cells of the snapshots in flight; an ack sets, per cell, the newest acked snapshot
+// that carried it. Nothing is merged: a cell's baseline is simply its newest acked copy.
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
+// maxCellBase is the oldest copy of a cell a block is coded against: the frame ring
+// holds its values (DefaultFrameHistory), and the client keeps its newest copy of each
+// cell beside the copies of its last KeepTables snapshots.
+const maxCellBase = DefaultFrameHistory - 32
+
+// CellBaseEvery: only the copies of snapshots whose id is a multiple of it become
+// baselines (and a first copy), so that clients share (cell, baseline) blocks. 1: every
+// acked copy does (no sharing but by chance).
+var CellBaseEvery uint32 = 1
+
+// CellView is the per-client state of the cell-stream study (see the file comment).
+type CellView struct {
+	Self             int
+	BytesPerSnapshot int
+
+	credit int
+	held   []uint32 // per cell: the snapshot whose copy of the cell the client holds (0: none)
+	acc    []uint32 // per cell: priority accumulated since last sent
+	sentID [KeepTables]uint32
+	cells  [KeepTables][]uint16 // per snapshot in flight: the cells it carried
+}
+
+// NewCellView returns the view of a client whose entity is self.
+func NewCellView(self int, bytesPerSnapshot int) *CellView {
+	return &CellView{Self: self, BytesPerSnapshot: bytesPerSnapshot}
+}
+
+// Ack applies a client ack: each acked snapshot in flight becomes the baseline of the
+// cells it carried where it is newer than the one held.
+func (v *CellView) Ack(a Ack) {
+	for i := -1; i < 32; i++ {
+		id := a.Newest
+		if i >= 0 {
+			if a.Bits&(1<<i) == 0 {
+				continue
+			}
+			id = a.Newest - 1 - uint32(i)
+		}
+		slot := id % KeepTables
+		if id == 0 || v.sentID[slot] != id {
+			continue
+		}
+		for _, c := range v.cells[slot] {
+			if (id%CellBaseEvery == 0 || v.held[c] == 0) && int32(id-v.held[c]) > 0 {
+				v.held[c] = id
+			}
+		}
+		v.sentID[slot] = 0
+	}
+}
+
+// HeldAge reports, for entity id of frame cur, whether the client holds it in the copy
+// of its current cell (an entity that entered the cell after that copy counts as not
+// held) and how many snapshots old the value held is (0: current).
+func (v *CellView) HeldAge(cur *Frame, id int) (age uint32, held bool) {
+	c := cur.cellIndex(cur.cell[id])
+	if c >= len(v.held) || v.held[c] == 0 {
+		return 0, false
+	}
+	b := cur.ring.Frame(v.held[c])
+	if b == nil || !b.has(id) || b.cellIndex(b.cell[id]) != c {
+		return 0, false
+	}
+	if cur.ver[id] > b.ID {
+		return cur.ID - b.ID, true
+	}
+	return 0, true
+}
+
+// HeldAge is HeldAge for a ClientView: the age of the value of entity id the view's
+// table holds (baseline and merged snapshots).
+func HeldAge(v *ClientView, cur *Frame, id int) (age uint32, held bool) {
+	if !v.holds(id) {
+		return 0, false
+	}
+	if cur.ver[id] > v.st[id].at {
+		return cur.ID - v.st[id].at, true
+	}
+	return 0, true
+}
+
+// CellOf returns entity id's cell in frame f as (cx, cy), and whether f holds id.
+func CellOf(f *Frame, id int) (cx, cy int, ok bool) {
+	if !f.has(id) {
+		return 0, 0, false
+	}
+	return int(f.cell[id] & 0xFFFF), int(f.cell[id] >> 16), true
+}
+
+// CellEntities returns the entities of cell (cx, cy) of f, ascending.
+func CellEntities(f *Frame, cx, cy int) []uint16 {
+	if cx < 0 || cy < 0 || cx >= f.cols || cy >= f.rows {
+		return nil
+	}
+	i := cy*f.cols + cx
+	return f.byCell[f.cellStart[i]:f.cellStart[i+1]]
+}
+
+// CellEncoder builds cell-stream snapshots (see the file comment).
+type CellEncoder struct {
+	p      payload
+	frame  uint32            // the frame the cache holds blocks of
+	cache  map[uint64][4]int // (cell, base) → block's offset and length in arena, records, new records
+	arena  []byte
+	raw    []byte
+	order  []uint32 // candidate cells, priority<<12 | cell (sorted descending)
+	picked []uint16
+
+	// Stats of the last snapshot, and counters across snapshots.
+	Records, Size              int
+	Blocks, BlocksBuilt, Reuse int
+	News                       int // new records, across snapshots
+}
+
+// NewCellEncoder returns an encoder.
+func NewCellEncoder() *CellEncoder { return &CellEncoder{cache: map[uint64][4]int{}} }
+
+// block returns the block of cell ci of cur against the client's copy of it from
+// frame base (0: none): coded on the first request in a frame, then reused.
+func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, records, news int) {
+	if e.frame != cur.ID {
+		clear(e.cache)
+		e.arena = e.arena[:0]
+		e.frame = cur.ID
+	}
+	key := uint64(ci)<<32 | uint64(base)
+	if r, ok := e.cache[key]; ok {
+		e.Reuse++
+		return e.arena[r[0] : r[0]+r[1]], r[2], r[3]
+	}
+	e.BlocksBuilt++
+	var b *Frame
+	if base != 0 {
+		b = cur.ring.Frame(base)
+	}
+	p := &e.p
+	p.reset()
+	p.predK = cur.predK
+	p.predSame = b != nil && b.predK == cur.predK
+	for _, id := range cur.byCell[cur.cellStart[ci]:cur.cellStart[ci+1]] {
+		c := &cur.ents[id]
+		if b != nil && b.has(int(id)) && b.cellIndex(b.cell[id]) == ci {
+			if cur.ver[id] <= b.ID {
+				continue // unchanged since the copy held
+			}
+			if o := &b.ents[id]; sameIdentity(o, c) {
+				p.add(id, diffMask(o, c), o, c, cur.ID-b.ID)
+				continue
+			}
+		}
+		p.add(id, diffMask(&zeroEntity, c)|FlagNew, &zeroEntity, c, 0)
+	}
+	if b != nil && ci < len(b.cellStart)-1 && b.cols == cur.cols {
+		for _, id := range b.byCell[b.cellStart[ci]:b.cellStart[ci+1]] {
+			if !cur.has(int(id)) || cur.cellIndex(cur.cell[id]) != ci {
+				p.rem = append(p.rem, id)
+			}
+		}
+	}
+	off := len(e.arena)
+	// The block header: cell index and baseline distance (0: none), as uvarints.
+	e.arena = binary.AppendUvarint(e.arena, uint64(ci))
+	dist := uint64(0)
+	if base != 0 {
+		dist = uint64(cur.ID - base)
+	}
+	e.arena = binary.AppendUvarint(e.arena, dist)
+	e.arena = p.append(e.arena)
+	e.cache[key] = [4]int{off, len(e.arena) - off, len(p.ids), p.news}
+	return e.arena[off:], len(p.ids), p.news
+}
+
+// Append appends the snapshot of frame cur for view v to dst: its own cell first, then
+// the other cells by priority, whole, as many as v's budget takes.
+func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
+	n := cur.cols * cur.rows
+	if n > 1<<12 {
+		panic("cell stream study: more than 4,096 cells")
+	}
+	if len(v.held) != n {
+		v.held, v.acc = make([]uint32, n), make([]uint32, n)
+	}
+	slot := cur.ID % KeepTables
+	v.sentID[slot] = 0 // never acked in KeepTables snapshots: lost
+	v.credit = min(v.credit+v.BytesPerSnapshot, MaxPacket)
+	budget := max(v.credit, 128) - SnapshotHeaderSize - 8 // the zstd frame's header and block headers
+	self := -1
+	var sx, sy int
+	if cur.has(v.Self) {
+		self = cur.cellIndex(cur.cell[v.Self])
+		sx, sy = self%cur.cols, self/cur.cols
+	}
+	// Priorities: every cell with entities, or held with entities that may have left.
+	e.order = e.order[:0]
+	for ci := range n {
+		cnt := uint32(cur.cellStart[ci+1] - cur.cellStart[ci])
+		if cnt == 0 && v.held[ci] == 0 {
+			continue
+		}
+		r := 8
+		if self >= 0 {
+			r = min(max(absInt(ci%cur.cols-sx), absInt(ci/cur.cols-sy)), 8)
+		}
+		g := weights[r] * max(cnt, 1)
+		if v.held[ci] == 0 {
+			g *= 4
+		}
+		v.acc[ci] += g
+		pri := v.acc[ci]
+		if ci == self {
+			pri = 1 << 19
+		}
+		e.order = append(e.order, min(pri, 1<<19)<<12|uint32(ci))
+	}
+	e.raw = e.raw[:0]
+	e.picked = e.picked[:0]
+	records := 0
+	skips := 0
+	// The cells by priority, best first: a selection of the best remaining one per
+	// block taken (a snapshot takes a handful of the hundreds of cells).
+	for len(e.order) > 0 {
+		best := 0
+		for i, o := range e.order {
+			if o > e.order[best] {
+				best = i
+			}
+		}
+		o := e.order[best]
+		e.order[best] = e.order[len(e.order)-1]
+		e.order = e.order[:len(e.order)-1]
+		ci := int(o & 0xFFF)
+		base := v.held[ci]
+		if base != 0 && (cur.ID-base > maxCellBase || cur.ring.Frame(base) == nil) {
+			base = 0
+		}
+		blk, recs, news := e.block(cur, ci, base)
+		if len(e.raw)+len(blk) > budget && ci != self {
+			if skips++; skips > 4 {
+				break
+			}
+			continue
+		}
+		e.raw = append(e.raw, blk...)
+		e.picked = append(e.picked, uint16(ci))
+		records += recs
+		e.News += news
+		v.acc[ci] = 0
+	}
+	start := len(dst)
+	dst = AppendSnapshotHeader(dst, &SnapshotHeader{ID: cur.ID, Tick: cur.Tick, Size: uint32(len(e.raw))})
+	dst = appendRawFrame(dst, e.raw)
+	size := len(dst) - start
+	v.credit -= size
+	v.sentID[slot] = cur.ID
+	v.cells[slot] = append(v.cells[slot][:0], e.picked...)
+	e.Size, e.Blocks = size, len(e.picked)
+	e.Records = records
+	return dst
+}
+
+func absInt(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// GridSize returns the columns and rows of f's interest grid.
+func GridSize(f *Frame) (cols, rows int) { return f.cols, f.rows }
+
+// cellSource is the seenSource of a block: the client's copy of cell ci from frame b
+// (nil: none).
+type cellSource struct {
+	b  *Frame
+	ci int
+}
+
+func (s cellSource) seenOf(id uint16) (uint32, bool) {
+	if s.b == nil || !s.b.has(int(id)) || s.b.cellIndex(s.b.cell[id]) != s.ci {
+		return 0, false
+	}
+	return s.b.ID, true
+}
+
+func (s cellSource) basePredK() ([2]uint16, bool) {
+	if s.b == nil {
+		return [2]uint16{}, false
+	}
+	return s.b.predK, true
+}
+
+// TestCellStreamBlocks checks that the study measures real deltas: every block, parsed
+// as a payload and applied to the client's copy of its cell, gives exactly the cell's
+// content in the current frame, against no copy, the previous frame's and an older one.
+func TestCellStreamBlocks(t *testing.T) {
+	sm := newSim(t, 400, 7)
+	ring := NewFrameRing(64)
+	ring.ClipPeriods = simClipPeriods
+	enc := NewCellEncoder()
+	views := make([]*CellView, 4)
+	for i := range views {
+		views[i] = NewCellView(int(sm.ids[i*100]), 376)
+	}
+	var cur *Frame
+	var buf []byte
+	for range 40 {
+		sm.step(0.8)
+		cur = ring.Capture(sm.w)
+		for _, v := range views {
+			buf = enc.Append(buf[:0], cur, v)
+			if len(buf) > MaxPacket {
+				t.Fatalf("snapshot of %d bytes", len(buf))
+			}
+			v.Ack(Ack{Newest: cur.ID - 2, Bits: ^uint32(0)})
+		}
+	}
+	var p payload
+	checked := 0
+	for ci := range cur.cols * cur.rows {
+		for _, base := range []uint32{0, cur.ID - 1, cur.ID - 9} {
+			blk, recs, _ := enc.block(cur, ci, base)
+			gotCell, n1 := binary.Uvarint(blk)
+			dist, n2 := binary.Uvarint(blk[n1:])
+			if n1 <= 0 || n2 <= 0 || int(gotCell) != ci || (base == 0) != (dist == 0) {
+				t.Fatalf("cell %d base %d: block header %d, %d", ci, base, gotCell, dist)
+			}
+			src := cellSource{ci: ci}
+			if base != 0 {
+				src.b = ring.Frame(base)
+			}
+			if err := p.parse(blk[n1+n2:], cur.ID, src); err != nil {
+				t.Fatalf("cell %d base %d: %v", ci, base, err)
+			}
+			if len(p.ids) != recs {
+				t.Fatalf("cell %d base %d: %d records parsed, block says %d", ci, base, len(p.ids), recs)
+			}
+			// The client's copy of the cell, then the block applied to it.
+			table := map[uint16]Entity{}
+			if src.b != nil {
+				for _, id := range CellEntities(src.b, ci%cur.cols, ci/cur.cols) {
+					table[id] = src.b.ents[id]
+				}
+			}
+			for _, id := range p.rem {
+				if _, ok := table[id]; !ok {
+					t.Fatalf("cell %d base %d: removes %d, not in the copy", ci, base, id)
+				}
+				delete(table, id)
+			}
+			var col [numColumns]int
+			var pos int
+			for k, id := range p.ids {
+				e := table[id]
+				if p.masks[k]&FlagNew != 0 {
+					e = Entity{}
+				}
+				p.applyRecord(k, &e, &col, &pos)
+				table[id] = e
+			}
+			want := CellEntities(cur, ci%cur.cols, ci/cur.cols)
+			if len(table) != len(want) {
+				t.Fatalf("cell %d base %d: %d entities after the block, want %d", ci, base, len(table), len(want))
+			}
+			for _, id := range want {
+				if table[id] != cur.ents[id] {
+					t.Fatalf("cell %d base %d: entity %d is %+v, want %+v", ci, base, id, table[id], cur.ents[id])
+				}
+			}
+			checked += len(want)
+		}
+	}
+	if checked < 3*400*9/10 {
+		t.Fatalf("checked %d entity values, want most of 3×400", checked)
+	}
+}
