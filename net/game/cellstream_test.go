@@ -18,21 +18,91 @@ package game
 // priority accumulator per cell (the per-entity weights, times the cell's entities) and
 // the cells of the snapshots in flight; an ack sets, per cell, the newest acked snapshot
 // that carried it. Nothing is merged: a cell's baseline is simply its newest acked copy.
+//
+// Blocks are shared only when clients hold the same copies. With per-client priorities
+// they rarely do (each client sends a cell when its own accumulator says so); with
+// CellSchedule every client sends a cell at the same snapshots, so the clients
+// interested in a cell, acking on time, hold the same copy of it. Cells have a
+// hysteresis (CellMargin), as an entity entering a cell is a new record there.
 
 import (
 	"encoding/binary"
 	"testing"
+
+	"github.com/shardsim/shardsim/ecs"
 )
+
+// CellMargin is the hysteresis of the study's cell membership, µm: an entity stays in
+// the cell it was in at the previous frame until it is more than CellMargin outside it.
+// Wanderers near a border would otherwise cross it back and forth, and every crossing
+// is a new record in the cell entered (the block cannot know what the client holds of
+// the entity from the cell it left).
+var CellMargin int32 = 4 * ecs.MicrometresPerMetre
+
+// cellMap is the study's cell membership of one frame (with CellMargin): each entity's
+// cell index (-1: not live) and the entities by cell, ascending.
+type cellMap struct {
+	id    uint32
+	of    []int32
+	start []int32
+	by    []uint16
+}
+
+func (m *cellMap) entities(ci int) []uint16 { return m.by[m.start[ci]:m.start[ci+1]] }
+
+// cells returns the cell map of f, computing it from the previous frame's: frames must
+// be indexed in order for the hysteresis (a gap starts without it).
+func (e *CellEncoder) cells(f *Frame) *cellMap {
+	m := &e.maps[f.ID%uint32(len(e.maps))]
+	if m.id == f.ID {
+		return m
+	}
+	prev := &e.maps[(f.ID-1)%uint32(len(e.maps))]
+	if prev.id != f.ID-1 {
+		prev = nil
+	}
+	n := len(f.live)
+	m.id = f.ID
+	m.of = grow(m.of, n)
+	cells := f.cols * f.rows
+	m.start = grow(m.start, cells+1)
+	clear(m.start)
+	for id := range n {
+		m.of[id] = -1
+		if !f.live[id] {
+			continue
+		}
+		c := int32(f.cellIndex(f.cell[id]))
+		if prev != nil && id < len(prev.of) && prev.of[id] >= 0 && prev.of[id] != c {
+			pc := prev.of[id]
+			px, py := pc%int32(f.cols)*CellSize, pc/int32(f.cols)*CellSize
+			pos := f.ents[id].Pos(f.ArenaW, f.ArenaH)
+			if pos.X >= px-CellMargin && pos.X < px+CellSize+CellMargin && pos.Y >= py-CellMargin && pos.Y < py+CellSize+CellMargin {
+				c = pc
+			}
+		}
+		m.of[id] = c
+		m.start[c+1]++
+	}
+	for i := range cells {
+		m.start[i+1] += m.start[i]
+	}
+	m.by = grow(m.by, int(m.start[cells]))
+	for id := range n {
+		if c := m.of[id]; c >= 0 {
+			m.by[m.start[c]] = uint16(id)
+			m.start[c]++
+		}
+	}
+	copy(m.start[1:], m.start[:cells])
+	m.start[0] = 0
+	return m
+}
 
 // maxCellBase is the oldest copy of a cell a block is coded against: the frame ring
 // holds its values (DefaultFrameHistory), and the client keeps its newest copy of each
 // cell beside the copies of its last KeepTables snapshots.
 const maxCellBase = DefaultFrameHistory - 32
-
-// CellBaseEvery: only the copies of snapshots whose id is a multiple of it become
-// baselines (and a first copy), so that clients share (cell, baseline) blocks. 1: every
-// acked copy does (no sharing but by chance).
-var CellBaseEvery uint32 = 1
 
 // CellView is the per-client state of the cell-stream study (see the file comment).
 type CellView struct {
@@ -67,7 +137,7 @@ func (v *CellView) Ack(a Ack) {
 			continue
 		}
 		for _, c := range v.cells[slot] {
-			if (id%CellBaseEvery == 0 || v.held[c] == 0) && int32(id-v.held[c]) > 0 {
+			if int32(id-v.held[c]) > 0 {
 				v.held[c] = id
 			}
 		}
@@ -75,16 +145,19 @@ func (v *CellView) Ack(a Ack) {
 	}
 }
 
-// HeldAge reports, for entity id of frame cur, whether the client holds it in the copy
-// of its current cell (an entity that entered the cell after that copy counts as not
-// held) and how many snapshots old the value held is (0: current).
-func (v *CellView) HeldAge(cur *Frame, id int) (age uint32, held bool) {
-	c := cur.cellIndex(cur.cell[id])
-	if c >= len(v.held) || v.held[c] == 0 {
+// HeldAge reports, for entity id of frame cur, whether the client of v holds it in the
+// copy of its current cell (an entity that entered the cell after that copy counts as
+// not held) and how many snapshots old the value held is (0: current).
+func (e *CellEncoder) HeldAge(v *CellView, cur *Frame, id int) (age uint32, held bool) {
+	c := e.cells(cur).of[id]
+	if c < 0 || int(c) >= len(v.held) || v.held[c] == 0 {
 		return 0, false
 	}
 	b := cur.ring.Frame(v.held[c])
-	if b == nil || !b.has(id) || b.cellIndex(b.cell[id]) != c {
+	if b == nil {
+		return 0, false
+	}
+	if bm := &e.maps[b.ID%uint32(len(e.maps))]; bm.id != b.ID || id >= len(bm.of) || bm.of[id] != c {
 		return 0, false
 	}
 	if cur.ver[id] > b.ID {
@@ -129,7 +202,8 @@ type CellEncoder struct {
 	cache  map[uint64][4]int // (cell, base) → block's offset and length in arena, records, new records
 	arena  []byte
 	raw    []byte
-	order  []uint32 // candidate cells, priority<<12 | cell (sorted descending)
+	order  []uint32 // candidate cells, priority<<12 | cell
+	maps   [DefaultFrameHistory]cellMap
 	picked []uint16
 
 	// Stats of the last snapshot, and counters across snapshots.
@@ -156,16 +230,21 @@ func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, record
 	}
 	e.BlocksBuilt++
 	var b *Frame
+	var bm *cellMap
 	if base != 0 {
 		b = cur.ring.Frame(base)
+		if bm = &e.maps[base%uint32(len(e.maps))]; bm.id != base {
+			b = nil // not indexed: Append takes no such baseline
+		}
 	}
+	cm := e.cells(cur)
 	p := &e.p
 	p.reset()
 	p.predK = cur.predK
 	p.predSame = b != nil && b.predK == cur.predK
-	for _, id := range cur.byCell[cur.cellStart[ci]:cur.cellStart[ci+1]] {
+	for _, id := range cm.entities(ci) {
 		c := &cur.ents[id]
-		if b != nil && b.has(int(id)) && b.cellIndex(b.cell[id]) == ci {
+		if b != nil && int(id) < len(bm.of) && bm.of[id] == int32(ci) {
 			if cur.ver[id] <= b.ID {
 				continue // unchanged since the copy held
 			}
@@ -176,9 +255,9 @@ func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, record
 		}
 		p.add(id, diffMask(&zeroEntity, c)|FlagNew, &zeroEntity, c, 0)
 	}
-	if b != nil && ci < len(b.cellStart)-1 && b.cols == cur.cols {
-		for _, id := range b.byCell[b.cellStart[ci]:b.cellStart[ci+1]] {
-			if !cur.has(int(id)) || cur.cellIndex(cur.cell[id]) != ci {
+	if b != nil && b.cols == cur.cols && b.rows == cur.rows {
+		for _, id := range bm.entities(ci) {
+			if cm.of[id] != int32(ci) {
 				p.rem = append(p.rem, id)
 			}
 		}
@@ -213,13 +292,16 @@ func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
 	self := -1
 	var sx, sy int
 	if cur.has(v.Self) {
-		self = cur.cellIndex(cur.cell[v.Self])
+		self = int(e.cells(cur).of[v.Self])
 		sx, sy = self%cur.cols, self/cur.cols
+	}
+	if CellSchedule > 0 {
+		return e.appendScheduled(dst, cur, v, self, sx, sy)
 	}
 	// Priorities: every cell with entities, or held with entities that may have left.
 	e.order = e.order[:0]
 	for ci := range n {
-		cnt := uint32(cur.cellStart[ci+1] - cur.cellStart[ci])
+		cnt := uint32(len(e.cells(cur).entities(ci)))
 		if cnt == 0 && v.held[ci] == 0 {
 			continue
 		}
@@ -256,7 +338,7 @@ func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
 		e.order = e.order[:len(e.order)-1]
 		ci := int(o & 0xFFF)
 		base := v.held[ci]
-		if base != 0 && (cur.ID-base > maxCellBase || cur.ring.Frame(base) == nil) {
+		if base != 0 && (cur.ID-base > maxCellBase || cur.ring.Frame(base) == nil || e.maps[base%uint32(len(e.maps))].id != base) {
 			base = 0
 		}
 		blk, recs, news := e.block(cur, ci, base)
@@ -272,6 +354,55 @@ func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
 		e.News += news
 		v.acc[ci] = 0
 	}
+	return e.finish(dst, cur, v, records)
+}
+
+// CellSchedule, when not 0, replaces the per-client priorities by a schedule every
+// client shares, so that clients interested in a cell hold the same copies of it and
+// share its blocks: the own cell every snapshot, the other cells within NearRadius
+// when (snapshot id + cell index) is a multiple of CellSchedule, cells r > NearRadius
+// away when it is a multiple of CellSchedule·r². The budget is not enforced (only
+// MaxPacket): B/packet says what the schedule costs.
+var CellSchedule uint32
+
+func (e *CellEncoder) appendScheduled(dst []byte, cur *Frame, v *CellView, self, sx, sy int) []byte {
+	e.raw = e.raw[:0]
+	e.picked = e.picked[:0]
+	records := 0
+	for ci := range cur.cols * cur.rows {
+		if len(e.cells(cur).entities(ci)) == 0 && v.held[ci] == 0 {
+			continue
+		}
+		r := 8
+		if self >= 0 {
+			r = min(max(absInt(ci%cur.cols-sx), absInt(ci/cur.cols-sy)), 8)
+		}
+		period := CellSchedule
+		if r > NearRadius {
+			period *= uint32(r * r)
+		}
+		if ci != self && (cur.ID+uint32(ci))%period != 0 {
+			continue
+		}
+		base := v.held[ci]
+		if base != 0 && (cur.ID-base > maxCellBase || cur.ring.Frame(base) == nil || e.maps[base%uint32(len(e.maps))].id != base) {
+			base = 0
+		}
+		blk, recs, news := e.block(cur, ci, base)
+		if len(e.raw)+len(blk) > MaxPacket-SnapshotHeaderSize-16 {
+			continue
+		}
+		e.raw = append(e.raw, blk...)
+		e.picked = append(e.picked, uint16(ci))
+		records += recs
+		e.News += news
+	}
+	return e.finish(dst, cur, v, records)
+}
+
+// finish wraps the blocks of e.raw in a snapshot and records it in v.
+func (e *CellEncoder) finish(dst []byte, cur *Frame, v *CellView, records int) []byte {
+	slot := cur.ID % KeepTables
 	start := len(dst)
 	dst = AppendSnapshotHeader(dst, &SnapshotHeader{ID: cur.ID, Tick: cur.Tick, Size: uint32(len(e.raw))})
 	dst = appendRawFrame(dst, e.raw)
@@ -298,11 +429,12 @@ func GridSize(f *Frame) (cols, rows int) { return f.cols, f.rows }
 // (nil: none).
 type cellSource struct {
 	b  *Frame
+	m  *cellMap
 	ci int
 }
 
 func (s cellSource) seenOf(id uint16) (uint32, bool) {
-	if s.b == nil || !s.b.has(int(id)) || s.b.cellIndex(s.b.cell[id]) != s.ci {
+	if s.b == nil || int(id) >= len(s.m.of) || s.m.of[id] != int32(s.ci) {
 		return 0, false
 	}
 	return s.b.ID, true
@@ -352,7 +484,7 @@ func TestCellStreamBlocks(t *testing.T) {
 			}
 			src := cellSource{ci: ci}
 			if base != 0 {
-				src.b = ring.Frame(base)
+				src.b, src.m = ring.Frame(base), enc.cells(ring.Frame(base))
 			}
 			if err := p.parse(blk[n1+n2:], cur.ID, src); err != nil {
 				t.Fatalf("cell %d base %d: %v", ci, base, err)
@@ -363,7 +495,7 @@ func TestCellStreamBlocks(t *testing.T) {
 			// The client's copy of the cell, then the block applied to it.
 			table := map[uint16]Entity{}
 			if src.b != nil {
-				for _, id := range CellEntities(src.b, ci%cur.cols, ci/cur.cols) {
+				for _, id := range src.m.entities(ci) {
 					table[id] = src.b.ents[id]
 				}
 			}
@@ -383,7 +515,7 @@ func TestCellStreamBlocks(t *testing.T) {
 				p.applyRecord(k, &e, &col, &pos)
 				table[id] = e
 			}
-			want := CellEntities(cur, ci%cur.cols, ci/cur.cols)
+			want := enc.cells(cur).entities(ci)
 			if len(table) != len(want) {
 				t.Fatalf("cell %d base %d: %d entities after the block, want %d", ci, base, len(table), len(want))
 			}

@@ -217,7 +217,9 @@ func abs(x int) int {
 // trade issue 7 leaves open (README, "Why 0.5 core is out of reach"): time per client
 // snapshot against bytes per record and how stale the clients' values are.
 // blocks/packet: cells per snapshot; built/packet: blocks coded per client snapshot
-// (the rest are copies).
+// (the rest are copies). CELLSCHED=P: the shared schedule (game.CellSchedule, default
+// 4; 0: per-client priorities within the budget); CELLMARGIN=M: the cells' hysteresis
+// in metres (default 4).
 func BenchmarkCellStreamPlayers(b *testing.B) {
 	cfg, w, step, players := playersWorld()
 	nv := 100
@@ -228,10 +230,16 @@ func BenchmarkCellStreamPlayers(b *testing.B) {
 	if s := os.Getenv("LAG"); s != "" {
 		lag, _ = strconv.Atoi(s)
 	}
-	if s := os.Getenv("CELLBASE"); s != "" {
+	game.CellSchedule = 4
+	if s := os.Getenv("CELLSCHED"); s != "" {
 		q, _ := strconv.Atoi(s)
-		game.CellBaseEvery = uint32(max(q, 1))
-		defer func() { game.CellBaseEvery = 1 }()
+		game.CellSchedule = uint32(max(q, 0))
+	}
+	defer func() { game.CellSchedule = 0 }()
+	if s := os.Getenv("CELLMARGIN"); s != "" {
+		q, _ := strconv.Atoi(s)
+		game.CellMargin = int32(q) * ecs.MicrometresPerMetre
+		defer func() { game.CellMargin = 4 * ecs.MicrometresPerMetre }()
 	}
 	views := make([]*game.CellView, nv)
 	for i := range views {
@@ -252,7 +260,7 @@ func BenchmarkCellStreamPlayers(b *testing.B) {
 		if f.ID%staleEvery == 0 {
 			b.StopTimer()
 			for _, v := range views[:min(len(views), staleViews)] {
-				stale.add(f, ecs.NetID(v.Self), func(id int) (uint32, bool) { return v.HeldAge(f, id) })
+				stale.add(f, ecs.NetID(v.Self), func(id int) (uint32, bool) { return enc.HeldAge(v, f, id) })
 			}
 			b.StartTimer()
 		}
