@@ -93,25 +93,16 @@ func benchViews(b *testing.B, cfg systems.Config, w *ecs.World, step func(), vie
 	ring := game.NewFrameRing(0)
 	ring.ClipPeriods = cfg.Lib.ClipPeriods()
 	enc := game.NewEncoder()
-	acks := make([][]game.Ack, len(views)) // per view, the acks of the last lag snapshots
-	for i := range acks {
-		acks[i] = make([]game.Ack, lag)
-	}
 	var buf []byte
-	var records, payload, packets, examined, changed, tries int
-	var stale staleness
-	tick := func() {
-		f := ring.Capture(w)
-		if f.ID%staleEvery == 0 {
-			b.StopTimer()
-			for _, v := range views[:min(len(views), staleViews)] {
-				stale.add(f, v.Self, func(id int) (uint32, bool) { return game.HeldAge(v, f, id) })
-			}
-			b.StartTimer()
-		}
-		for i, v := range views {
+	var records, payload, examined, changed, tries int
+	d := viewDriver{clients: len(views), lag: lag, warm: warm,
+		reset: func() { records, payload, examined, changed, tries = 0, 0, 0, 0, 0 },
+		held: func(i int, f *game.Frame) (ecs.NetID, func(id int) (uint32, bool)) {
+			return views[i].Self, func(id int) (uint32, bool) { return game.HeldAge(views[i], f, id) }
+		},
+		encode: func(i int, f *game.Frame) {
 			var err error
-			if buf, err = enc.AppendSnapshot(buf[:0], f, v); err != nil {
+			if buf, err = enc.AppendSnapshot(buf[:0], f, views[i]); err != nil {
 				b.Fatal(err)
 			}
 			records += enc.Stats.Records
@@ -121,27 +112,10 @@ func benchViews(b *testing.B, cfg systems.Config, w *ecs.World, step func(), vie
 			if enc.Stats.Records > 0 {
 				payload += enc.Stats.Size - game.SnapshotHeaderSize
 			}
-			packets++
-			slot := &acks[i][int(f.ID)%lag]
-			if slot.Newest != 0 {
-				v.Ack(ring, *slot) // the ack of snapshot f.ID−lag arrives
-			}
-			*slot = game.Ack{Newest: f.ID, Bits: ^uint32(0)}
-		}
+		},
+		ack: func(i int, a game.Ack) { views[i].Ack(ring, a) },
 	}
-	for range warm {
-		step()
-		tick()
-	}
-	records, payload, packets, examined, changed, tries = 0, 0, 0, 0, 0, 0
-	stale = staleness{}
-	b.ReportAllocs()
-	for b.Loop() {
-		b.StopTimer()
-		step()
-		b.StartTimer()
-		tick()
-	}
+	packets, stale := d.run(b, ring, w, step)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets), "ns/client-snapshot")
 	b.ReportMetric(float64(payload)/float64(max(records, 1)), "B/record")
@@ -163,6 +137,64 @@ const (
 	staleEvery = 10
 	staleViews = 100
 )
+
+// viewDriver is the loop of benchViews and BenchmarkCellStreamPlayers: after each step
+// it captures a frame, encodes a snapshot for each of the clients and hands each
+// client the ack of its snapshot lag frames back (every snapshot held), warm frames
+// first (then reset), then the timed loop. Every staleEvery frames, outside the timer,
+// it samples the first staleViews clients' staleness (held: a client's entity and
+// how old the values it holds are).
+type viewDriver struct {
+	clients, lag, warm int
+	reset              func()
+	held               func(i int, f *game.Frame) (ecs.NetID, func(id int) (uint32, bool))
+	encode             func(i int, f *game.Frame)
+	ack                func(i int, a game.Ack)
+}
+
+// run runs the loop and returns the snapshots encoded in the timed loop and the
+// staleness sampled then.
+func (d *viewDriver) run(b *testing.B, ring *game.FrameRing, w *ecs.World, step func()) (packets int, stale *staleness) {
+	acks := make([][]game.Ack, d.clients) // per client, the acks of the last lag snapshots
+	for i := range acks {
+		acks[i] = make([]game.Ack, d.lag)
+	}
+	stale = &staleness{}
+	tick := func() {
+		f := ring.Capture(w)
+		if f.ID%staleEvery == 0 {
+			b.StopTimer()
+			for i := range min(d.clients, staleViews) {
+				self, age := d.held(i, f)
+				stale.add(f, self, age)
+			}
+			b.StartTimer()
+		}
+		for i := range d.clients {
+			d.encode(i, f)
+			packets++
+			slot := &acks[i][int(f.ID)%d.lag]
+			if slot.Newest != 0 {
+				d.ack(i, *slot) // the ack of snapshot f.ID−lag arrives
+			}
+			*slot = game.Ack{Newest: f.ID, Bits: ^uint32(0)}
+		}
+	}
+	for range d.warm {
+		step()
+		tick()
+	}
+	d.reset()
+	packets, *stale = 0, staleness{}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		step()
+		b.StartTimer()
+		tick()
+	}
+	return packets, stale
+}
 
 func (s *staleness) add(f *game.Frame, self ecs.NetID, heldAge func(id int) (uint32, bool)) {
 	sx, sy, ok := game.CellOf(f, int(self))
@@ -248,51 +280,25 @@ func BenchmarkCellStreamPlayers(b *testing.B) {
 	ring := game.NewFrameRing(0)
 	ring.ClipPeriods = cfg.Lib.ClipPeriods()
 	enc := game.NewCellEncoder()
-	acks := make([][]game.Ack, len(views))
-	for i := range acks {
-		acks[i] = make([]game.Ack, lag)
-	}
 	var buf []byte
-	var records, payload, packets, blocks, built int
-	var stale staleness
-	tick := func() {
-		f := ring.Capture(w)
-		if f.ID%staleEvery == 0 {
-			b.StopTimer()
-			for _, v := range views[:min(len(views), staleViews)] {
-				stale.add(f, ecs.NetID(v.Self), func(id int) (uint32, bool) { return enc.HeldAge(v, f, id) })
-			}
-			b.StartTimer()
-		}
-		for i, v := range views {
-			built0 := enc.BlocksBuilt
-			buf = enc.Append(buf[:0], f, v)
+	var records, payload, blocks, built, news int
+	d := viewDriver{clients: len(views), lag: lag, warm: 600,
+		reset: func() { records, payload, blocks, built, news = 0, 0, 0, 0, 0 },
+		held: func(i int, f *game.Frame) (ecs.NetID, func(id int) (uint32, bool)) {
+			return ecs.NetID(views[i].Self), func(id int) (uint32, bool) { return enc.HeldAge(views[i], f, id) }
+		},
+		encode: func(i int, f *game.Frame) {
+			built0, news0 := enc.BlocksBuilt, enc.News
+			buf = enc.Append(buf[:0], f, views[i])
 			records += enc.Records
 			payload += enc.Size - game.SnapshotHeaderSize
 			blocks += enc.Blocks
 			built += enc.BlocksBuilt - built0
-			packets++
-			slot := &acks[i][int(f.ID)%lag]
-			if slot.Newest != 0 {
-				v.Ack(*slot)
-			}
-			*slot = game.Ack{Newest: f.ID, Bits: ^uint32(0)}
-		}
+			news += enc.News - news0
+		},
+		ack: func(i int, a game.Ack) { views[i].Ack(a) },
 	}
-	for range 600 {
-		step()
-		tick()
-	}
-	records, payload, packets, blocks, built = 0, 0, 0, 0, 0
-	news0 := enc.News
-	stale = staleness{}
-	b.ReportAllocs()
-	for b.Loop() {
-		b.StopTimer()
-		step()
-		b.StartTimer()
-		tick()
-	}
+	packets, stale := d.run(b, ring, w, step)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets), "ns/client-snapshot")
 	b.ReportMetric(float64(payload)/float64(max(records, 1)), "B/record")
@@ -300,6 +306,6 @@ func BenchmarkCellStreamPlayers(b *testing.B) {
 	b.ReportMetric(float64(payload+packets*game.SnapshotHeaderSize)/float64(packets), "B/packet")
 	b.ReportMetric(float64(blocks)/float64(packets), "blocks/packet")
 	b.ReportMetric(float64(built)/float64(packets), "built/packet")
-	b.ReportMetric(float64(enc.News-news0)/float64(packets), "new/packet")
+	b.ReportMetric(float64(news)/float64(packets), "new/packet")
 	stale.report(b)
 }
