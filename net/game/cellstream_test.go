@@ -197,27 +197,31 @@ func CellEntities(f *Frame, cx, cy int) []uint16 {
 
 // CellEncoder builds cell-stream snapshots (see the file comment).
 type CellEncoder struct {
-	p      payload
-	frame  uint32            // the frame the cache holds blocks of
-	cache  map[uint64][4]int // (cell, base) → block's offset and length in arena, records, new records
-	arena  []byte
-	raw    []byte
-	order  []uint32 // candidate cells, priority<<12 | cell
-	maps   [DefaultFrameHistory]cellMap
-	picked []uint16
+	p, q    payload
+	scratch []byte
+	frame   uint32            // the frame the cache holds blocks of
+	cache   map[uint64][5]int // (cell, base) → block's offset and length in arena, records, new records, their bytes
+	arena   []byte
+	raw     []byte
+	order   []uint32 // candidate cells, priority<<12 | cell
+	maps    [DefaultFrameHistory]cellMap
+	picked  []uint16
 
 	// Stats of the last snapshot, and counters across snapshots.
 	Records, Size              int
 	Blocks, BlocksBuilt, Reuse int
-	News                       int // new records, across snapshots
+	News, NewBytes             int // new records and what they cost, across snapshots
 }
 
 // NewCellEncoder returns an encoder.
-func NewCellEncoder() *CellEncoder { return &CellEncoder{cache: map[uint64][4]int{}} }
+func NewCellEncoder() *CellEncoder { return &CellEncoder{cache: map[uint64][5]int{}} }
 
 // block returns the block of cell ci of cur against the client's copy of it from
 // frame base (0: none): coded on the first request in a frame, then reused.
-func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, records, news int) {
+//
+// newBytes is what the block's new records cost: its size less that of the same block
+// without them (coded apart, in q).
+func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, records, news, newBytes int) {
 	if e.frame != cur.ID {
 		clear(e.cache)
 		e.arena = e.arena[:0]
@@ -226,7 +230,7 @@ func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, record
 	key := uint64(ci)<<32 | uint64(base)
 	if r, ok := e.cache[key]; ok {
 		e.Reuse++
-		return e.arena[r[0] : r[0]+r[1]], r[2], r[3]
+		return e.arena[r[0] : r[0]+r[1]], r[2], r[3], r[4]
 	}
 	e.BlocksBuilt++
 	var b *Frame
@@ -238,10 +242,12 @@ func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, record
 		}
 	}
 	cm := e.cells(cur)
-	p := &e.p
+	p, q := &e.p, &e.q
 	p.reset()
+	q.reset()
 	p.predK = cur.predK
 	p.predSame = b != nil && b.predK == cur.predK
+	q.predK, q.predSame = p.predK, p.predSame
 	for _, id := range cm.entities(ci) {
 		c := &cur.ents[id]
 		if b != nil && int(id) < len(bm.of) && bm.of[id] == int32(ci) {
@@ -250,6 +256,7 @@ func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, record
 			}
 			if o := &b.ents[id]; sameIdentity(o, c) {
 				p.add(id, diffMask(o, c), o, c, cur.ID-b.ID)
+				q.add(id, diffMask(o, c), o, c, cur.ID-b.ID)
 				continue
 			}
 		}
@@ -259,6 +266,7 @@ func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, record
 		for _, id := range bm.entities(ci) {
 			if cm.of[id] != int32(ci) {
 				p.rem = append(p.rem, id)
+				q.rem = append(q.rem, id)
 			}
 		}
 	}
@@ -270,9 +278,14 @@ func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, record
 		dist = uint64(cur.ID - base)
 	}
 	e.arena = binary.AppendUvarint(e.arena, dist)
+	payloadAt := len(e.arena)
 	e.arena = p.append(e.arena)
-	e.cache[key] = [4]int{off, len(e.arena) - off, len(p.ids), p.news}
-	return e.arena[off:], len(p.ids), p.news
+	if p.news > 0 {
+		e.scratch = q.append(e.scratch[:0])
+		newBytes = len(e.arena) - payloadAt - len(e.scratch)
+	}
+	e.cache[key] = [5]int{off, len(e.arena) - off, len(p.ids), p.news, newBytes}
+	return e.arena[off:], len(p.ids), p.news, newBytes
 }
 
 // Append appends the snapshot of frame cur for view v to dst: its own cell first, then
@@ -341,7 +354,7 @@ func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
 		if base != 0 && (cur.ID-base > maxCellBase || cur.ring.Frame(base) == nil || e.maps[base%uint32(len(e.maps))].id != base) {
 			base = 0
 		}
-		blk, recs, news := e.block(cur, ci, base)
+		blk, recs, news, nb := e.block(cur, ci, base)
 		if len(e.raw)+len(blk) > budget && ci != self {
 			if skips++; skips > 4 {
 				break
@@ -352,6 +365,7 @@ func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
 		e.picked = append(e.picked, uint16(ci))
 		records += recs
 		e.News += news
+		e.NewBytes += nb
 		v.acc[ci] = 0
 	}
 	return e.finish(dst, cur, v, records)
@@ -388,7 +402,7 @@ func (e *CellEncoder) appendScheduled(dst []byte, cur *Frame, v *CellView, self,
 		if base != 0 && (cur.ID-base > maxCellBase || cur.ring.Frame(base) == nil || e.maps[base%uint32(len(e.maps))].id != base) {
 			base = 0
 		}
-		blk, recs, news := e.block(cur, ci, base)
+		blk, recs, news, nb := e.block(cur, ci, base)
 		if len(e.raw)+len(blk) > MaxPacket-SnapshotHeaderSize-16 {
 			continue
 		}
@@ -396,6 +410,7 @@ func (e *CellEncoder) appendScheduled(dst []byte, cur *Frame, v *CellView, self,
 		e.picked = append(e.picked, uint16(ci))
 		records += recs
 		e.News += news
+		e.NewBytes += nb
 	}
 	return e.finish(dst, cur, v, records)
 }
@@ -476,7 +491,7 @@ func TestCellStreamBlocks(t *testing.T) {
 	checked := 0
 	for ci := range cur.cols * cur.rows {
 		for _, base := range []uint32{0, cur.ID - 1, cur.ID - 9} {
-			blk, recs, _ := enc.block(cur, ci, base)
+			blk, recs, _, _ := enc.block(cur, ci, base)
 			gotCell, n1 := binary.Uvarint(blk)
 			dist, n2 := binary.Uvarint(blk[n1:])
 			if n1 <= 0 || n2 <= 0 || int(gotCell) != ci || (base == 0) != (dist == 0) {

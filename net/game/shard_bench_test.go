@@ -281,20 +281,21 @@ func BenchmarkCellStreamPlayers(b *testing.B) {
 	ring.ClipPeriods = cfg.Lib.ClipPeriods()
 	enc := game.NewCellEncoder()
 	var buf []byte
-	var records, payload, blocks, built, news int
+	var records, payload, blocks, built, news, newBytes int
 	d := viewDriver{clients: len(views), lag: lag, warm: 600,
-		reset: func() { records, payload, blocks, built, news = 0, 0, 0, 0, 0 },
+		reset: func() { records, payload, blocks, built, news, newBytes = 0, 0, 0, 0, 0, 0 },
 		held: func(i int, f *game.Frame) (ecs.NetID, func(id int) (uint32, bool)) {
 			return ecs.NetID(views[i].Self), func(id int) (uint32, bool) { return enc.HeldAge(views[i], f, id) }
 		},
 		encode: func(i int, f *game.Frame) {
-			built0, news0 := enc.BlocksBuilt, enc.News
+			built0, news0, nb0 := enc.BlocksBuilt, enc.News, enc.NewBytes
 			buf = enc.Append(buf[:0], f, views[i])
 			records += enc.Records
 			payload += enc.Size - game.SnapshotHeaderSize
 			blocks += enc.Blocks
 			built += enc.BlocksBuilt - built0
 			news += enc.News - news0
+			newBytes += enc.NewBytes - nb0
 		},
 		ack: func(i int, a game.Ack) { views[i].Ack(a) },
 	}
@@ -307,5 +308,6 @@ func BenchmarkCellStreamPlayers(b *testing.B) {
 	b.ReportMetric(float64(blocks)/float64(packets), "blocks/packet")
 	b.ReportMetric(float64(built)/float64(packets), "built/packet")
 	b.ReportMetric(float64(news)/float64(packets), "new/packet")
+	b.ReportMetric(float64(newBytes)/float64(packets), "new-B/packet")
 	stale.report(b)
 }
