@@ -298,8 +298,8 @@ func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
 	if len(v.held) != n {
 		v.held, v.acc = make([]uint32, n), make([]uint32, n)
 	}
-	slot := cur.ID % KeepTables
-	v.sentID[slot] = 0 // never acked in KeepTables snapshots: lost
+	v.sentID[cur.ID%KeepTables] = 0 // never acked in KeepTables snapshots: lost
+	e.raw, e.picked, e.Records = e.raw[:0], e.picked[:0], 0
 	v.credit = min(v.credit+v.BytesPerSnapshot, MaxPacket)
 	budget := max(v.credit, 128) - SnapshotHeaderSize - 8 // the zstd frame's header and block headers
 	self := -1
@@ -333,9 +333,6 @@ func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
 		}
 		e.order = append(e.order, min(pri, 1<<19)<<12|uint32(ci))
 	}
-	e.raw = e.raw[:0]
-	e.picked = e.picked[:0]
-	records := 0
 	skips := 0
 	// The cells by priority, best first: a selection of the best remaining one per
 	// block taken (a snapshot takes a handful of the hundreds of cells).
@@ -350,25 +347,17 @@ func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
 		e.order[best] = e.order[len(e.order)-1]
 		e.order = e.order[:len(e.order)-1]
 		ci := int(o & 0xFFF)
-		base := v.held[ci]
-		if base != 0 && (cur.ID-base > maxCellBase || cur.ring.Frame(base) == nil || e.maps[base%uint32(len(e.maps))].id != base) {
-			base = 0
-		}
-		blk, recs, news, nb := e.block(cur, ci, base)
+		blk, recs, news, nb := e.block(cur, ci, e.baseOf(cur, v, ci))
 		if len(e.raw)+len(blk) > budget && ci != self {
 			if skips++; skips > 4 {
 				break
 			}
 			continue
 		}
-		e.raw = append(e.raw, blk...)
-		e.picked = append(e.picked, uint16(ci))
-		records += recs
-		e.News += news
-		e.NewBytes += nb
+		e.take(ci, blk, recs, news, nb)
 		v.acc[ci] = 0
 	}
-	return e.finish(dst, cur, v, records)
+	return e.finish(dst, cur, v)
 }
 
 // CellSchedule, when not 0, replaces the per-client priorities by a schedule every
@@ -380,9 +369,6 @@ func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
 var CellSchedule uint32
 
 func (e *CellEncoder) appendScheduled(dst []byte, cur *Frame, v *CellView, self, sx, sy int) []byte {
-	e.raw = e.raw[:0]
-	e.picked = e.picked[:0]
-	records := 0
 	for ci := range cur.cols * cur.rows {
 		if len(e.cells(cur).entities(ci)) == 0 && v.held[ci] == 0 {
 			continue
@@ -398,25 +384,36 @@ func (e *CellEncoder) appendScheduled(dst []byte, cur *Frame, v *CellView, self,
 		if ci != self && (cur.ID+uint32(ci))%period != 0 {
 			continue
 		}
-		base := v.held[ci]
-		if base != 0 && (cur.ID-base > maxCellBase || cur.ring.Frame(base) == nil || e.maps[base%uint32(len(e.maps))].id != base) {
-			base = 0
-		}
-		blk, recs, news, nb := e.block(cur, ci, base)
+		blk, recs, news, nb := e.block(cur, ci, e.baseOf(cur, v, ci))
 		if len(e.raw)+len(blk) > MaxPacket-SnapshotHeaderSize-16 {
 			continue
 		}
-		e.raw = append(e.raw, blk...)
-		e.picked = append(e.picked, uint16(ci))
-		records += recs
-		e.News += news
-		e.NewBytes += nb
+		e.take(ci, blk, recs, news, nb)
 	}
-	return e.finish(dst, cur, v, records)
+	return e.finish(dst, cur, v)
+}
+
+// baseOf returns the frame of v's copy of cell ci that a block can be coded against
+// (0: none, or one too old).
+func (e *CellEncoder) baseOf(cur *Frame, v *CellView, ci int) uint32 {
+	base := v.held[ci]
+	if base != 0 && (cur.ID-base > maxCellBase || cur.ring.Frame(base) == nil || e.maps[base%uint32(len(e.maps))].id != base) {
+		return 0
+	}
+	return base
+}
+
+// take adds cell ci's block to the snapshot being built.
+func (e *CellEncoder) take(ci int, blk []byte, records, news, newBytes int) {
+	e.raw = append(e.raw, blk...)
+	e.picked = append(e.picked, uint16(ci))
+	e.Records += records
+	e.News += news
+	e.NewBytes += newBytes
 }
 
 // finish wraps the blocks of e.raw in a snapshot and records it in v.
-func (e *CellEncoder) finish(dst []byte, cur *Frame, v *CellView, records int) []byte {
+func (e *CellEncoder) finish(dst []byte, cur *Frame, v *CellView) []byte {
 	slot := cur.ID % KeepTables
 	start := len(dst)
 	dst = AppendSnapshotHeader(dst, &SnapshotHeader{ID: cur.ID, Tick: cur.Tick, Size: uint32(len(e.raw))})
@@ -426,7 +423,6 @@ func (e *CellEncoder) finish(dst []byte, cur *Frame, v *CellView, records int) [
 	v.sentID[slot] = cur.ID
 	v.cells[slot] = append(v.cells[slot][:0], e.picked...)
 	e.Size, e.Blocks = size, len(e.picked)
-	e.Records = records
 	return dst
 }
 
