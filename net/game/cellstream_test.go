@@ -302,19 +302,20 @@ func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
 	e.raw, e.picked, e.Records = e.raw[:0], e.picked[:0], 0
 	v.credit = min(v.credit+v.BytesPerSnapshot, MaxPacket)
 	budget := max(v.credit, 128) - SnapshotHeaderSize - 8 // the zstd frame's header and block headers
+	cm := e.cells(cur)                                    // once per snapshot: the loops below look it up per cell
 	self := -1
 	var sx, sy int
 	if cur.has(v.Self) {
-		self = int(e.cells(cur).of[v.Self])
+		self = int(cm.of[v.Self])
 		sx, sy = self%cur.cols, self/cur.cols
 	}
 	if CellSchedule > 0 {
-		return e.appendScheduled(dst, cur, v, self, sx, sy)
+		return e.appendScheduled(dst, cur, cm, v, self, sx, sy)
 	}
 	// Priorities: every cell with entities, or held with entities that may have left.
 	e.order = e.order[:0]
 	for ci := range n {
-		cnt := uint32(len(e.cells(cur).entities(ci)))
+		cnt := uint32(len(cm.entities(ci)))
 		if cnt == 0 && v.held[ci] == 0 {
 			continue
 		}
@@ -368,9 +369,9 @@ func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
 // MaxPacket): B/packet says what the schedule costs.
 var CellSchedule uint32
 
-func (e *CellEncoder) appendScheduled(dst []byte, cur *Frame, v *CellView, self, sx, sy int) []byte {
+func (e *CellEncoder) appendScheduled(dst []byte, cur *Frame, cm *cellMap, v *CellView, self, sx, sy int) []byte {
 	for ci := range cur.cols * cur.rows {
-		if len(e.cells(cur).entities(ci)) == 0 && v.held[ci] == 0 {
+		if len(cm.entities(ci)) == 0 && v.held[ci] == 0 {
 			continue
 		}
 		r := 8

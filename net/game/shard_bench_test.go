@@ -22,19 +22,13 @@ import (
 // eight snapshots late (the saturated load run's round trip).
 func BenchmarkBroadcastPlayers(b *testing.B) {
 	cfg, w, step, players := playersWorld()
-	nv := 100
-	if s := os.Getenv("NV"); s != "" {
-		nv, _ = strconv.Atoi(s)
-	}
+	nv := envInt("NV", 100)
 	views := make([]*game.ClientView, nv)
 	for i := range views {
 		views[i] = game.NewClientView(players[i*2000/nv])
 		views[i].BytesPerSnapshot = 376
 	}
-	lag := 3
-	if s := os.Getenv("LAG"); s != "" {
-		lag, _ = strconv.Atoi(s)
-	}
+	lag := envInt("LAG", 3)
 	benchViews(b, cfg, w, step, views, lag, 600)
 }
 
@@ -126,18 +120,6 @@ func benchViews(b *testing.B, cfg systems.Config, w *ecs.World, step func(), vie
 	stale.report(b)
 }
 
-// staleness accumulates, for clients sampled every staleEvery snapshots (the first
-// staleViews of them, outside the timer), how old the values they hold are (as their
-// server-side views know them: acked) by distance: near (the own cell and the next,
-// as NearRadius), mid (2 to 3 cells away) and far (4 and more); an entity not held
-// counts apart.
-type staleness struct{ age, held, n [3]float64 }
-
-const (
-	staleEvery = 10
-	staleViews = 100
-)
-
 // viewDriver is the loop of benchViews and BenchmarkCellStreamPlayers: after each step
 // it captures a frame, encodes a snapshot for each of the clients and hands each
 // client the ack of its snapshot lag frames back (every snapshot held), warm frames
@@ -195,6 +177,27 @@ func (d *viewDriver) run(b *testing.B, ring *game.FrameRing, w *ecs.World, step 
 	}
 	return packets, stale
 }
+
+// envInt returns the environment variable name as an integer, or def when it is not
+// set or not a number (the benchmarks' NV, LAG, CELLSCHED, CELLMARGIN).
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+// staleness accumulates, for clients sampled every staleEvery snapshots (the first
+// staleViews of them, outside the timer), how old the values they hold are (as their
+// server-side views know them: acked) by distance: near (the own cell and the next,
+// as NearRadius), mid (2 to 3 cells away) and far (4 and more); an entity not held
+// counts apart.
+type staleness struct{ age, held, n [3]float64 }
+
+const (
+	staleEvery = 10
+	staleViews = 100
+)
 
 func (s *staleness) add(f *game.Frame, self ecs.NetID, heldAge func(id int) (uint32, bool)) {
 	sx, sy, ok := game.CellOf(f, int(self))
@@ -254,25 +257,13 @@ func abs(x int) int {
 // in metres (default 4).
 func BenchmarkCellStreamPlayers(b *testing.B) {
 	cfg, w, step, players := playersWorld()
-	nv := 100
-	if s := os.Getenv("NV"); s != "" {
-		nv, _ = strconv.Atoi(s)
-	}
-	lag := 3
-	if s := os.Getenv("LAG"); s != "" {
-		lag, _ = strconv.Atoi(s)
-	}
-	game.CellSchedule = 4
-	if s := os.Getenv("CELLSCHED"); s != "" {
-		q, _ := strconv.Atoi(s)
-		game.CellSchedule = uint32(max(q, 0))
-	}
+	nv := envInt("NV", 100)
+	lag := envInt("LAG", 3)
+	game.CellSchedule = uint32(max(envInt("CELLSCHED", 4), 0))
 	defer func() { game.CellSchedule = 0 }()
-	if s := os.Getenv("CELLMARGIN"); s != "" {
-		q, _ := strconv.Atoi(s)
-		game.CellMargin = int32(q) * ecs.MicrometresPerMetre
-		defer func() { game.CellMargin = 4 * ecs.MicrometresPerMetre }()
-	}
+	margin := game.CellMargin
+	game.CellMargin = int32(envInt("CELLMARGIN", 4)) * ecs.MicrometresPerMetre
+	defer func() { game.CellMargin = margin }()
 	views := make([]*game.CellView, nv)
 	for i := range views {
 		views[i] = game.NewCellView(int(players[i*2000/nv]), 376)
