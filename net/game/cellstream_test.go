@@ -26,8 +26,12 @@ package game
 // hysteresis (CellMargin), as an entity entering a cell is a new record there.
 
 import (
+	"bytes"
 	"encoding/binary"
+	"fmt"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/shardsim/shardsim/ecs"
 )
@@ -206,6 +210,14 @@ type CellEncoder struct {
 	order   []uint32 // candidate cells, priority<<12 | cell
 	maps    [DefaultFrameHistory]cellMap
 	picked  []uint16
+	// params: the Rice parameters the blocks of frame e.frame share (CellSharedParams),
+	// chosen from stat: what the blocks coded in the previous frame summed.
+	params [numLists]uint8
+	stat   struct {
+		sum [numLists]uint64
+		n   [numLists]int
+	}
+	prevCell int // the cell of the block taken last (-1: none yet), for the block headers
 
 	// Stats of the last snapshot, and counters across snapshots.
 	Records, Size              int
@@ -216,16 +228,54 @@ type CellEncoder struct {
 // NewCellEncoder returns an encoder.
 func NewCellEncoder() *CellEncoder { return &CellEncoder{cache: map[uint64][5]int{}} }
 
+// CellSharedParams: the blocks of a frame share one set of Rice parameters, sent
+// once per snapshot (7 bytes), and code masks by their index in the common order, so a
+// block carries no parameters and no mask dictionary (payload.shared). The parameters
+// of a frame are chosen from what the blocks coded in the previous frame summed (the
+// blocks are coded lazily, as clients ask for them, so a frame's own sums are not
+// known before its first block). False: each block chooses and sends its own.
+var CellSharedParams = true
+
+// sharedLists are the lists whose parameters CellSharedParams shares, in the order the
+// snapshot's parameter section sends them (4 bits each): the columns of FlagNew (the
+// identity of new entities) have no records that are not new.
+var sharedLists = [...]int{listRem, listIDs, listRanks,
+	listCols, listCols + 1, listCols + 2, listCols + 3, listCols + 4, listCols + 5, listCols + 6,
+	listCols + 7, listCols + 8, listCols + 9, listCols + 10}
+
+// newFrame starts the block cache of frame cur, and its shared parameters.
+func (e *CellEncoder) newFrame(cur *Frame) {
+	clear(e.cache)
+	e.arena = e.arena[:0]
+	e.frame = cur.ID
+	for _, i := range sharedLists {
+		if e.stat.n[i] > 0 {
+			e.params[i], _ = riceParam(e.stat.sum[i], e.stat.n[i])
+		}
+	}
+	e.stat.sum, e.stat.n = [numLists]uint64{}, [numLists]int{}
+}
+
+// count adds what payload p (just coded) summed per shared list to e.stat.
+func (e *CellEncoder) count(p *payload) {
+	for _, i := range sharedLists {
+		e.stat.n[i] += len(p.wire[i])
+		e.stat.sum[i] += p.sum[i]
+	}
+	for i := range 2 { // the positions: their base, as wireLists takes it
+		e.stat.sum[listCols+i] += p.sumPos[i] - p.sum[listCols+i]
+	}
+}
+
 // block returns the block of cell ci of cur against the client's copy of it from
-// frame base (0: none): coded on the first request in a frame, then reused.
+// frame base (0: none): coded on the first request in a frame, then reused. The block
+// is the cell's payload; its header (which cell, which copy) is the snapshot's (take).
 //
 // newBytes is what the block's new records cost: its size less that of the same block
 // without them (coded apart, in q).
 func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, records, news, newBytes int) {
 	if e.frame != cur.ID {
-		clear(e.cache)
-		e.arena = e.arena[:0]
-		e.frame = cur.ID
+		e.newFrame(cur)
 	}
 	key := uint64(ci)<<32 | uint64(base)
 	if r, ok := e.cache[key]; ok {
@@ -245,6 +295,10 @@ func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, record
 	p, q := &e.p, &e.q
 	p.reset()
 	q.reset()
+	p.shared, q.shared = nil, nil
+	if CellSharedParams {
+		p.shared, q.shared = &e.params, &e.params
+	}
 	p.predK = cur.predK
 	p.predSame = b != nil && b.predK == cur.predK
 	q.predK, q.predSame = p.predK, p.predSame
@@ -271,15 +325,9 @@ func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, record
 		}
 	}
 	off := len(e.arena)
-	// The block header: cell index and baseline distance (0: none), as uvarints.
-	e.arena = binary.AppendUvarint(e.arena, uint64(ci))
-	dist := uint64(0)
-	if base != 0 {
-		dist = uint64(cur.ID - base)
-	}
-	e.arena = binary.AppendUvarint(e.arena, dist)
-	payloadAt := len(e.arena)
+	payloadAt := off
 	e.arena = p.append(e.arena)
+	e.count(p)
 	if p.news > 0 {
 		e.scratch = q.append(e.scratch[:0])
 		newBytes = len(e.arena) - payloadAt - len(e.scratch)
@@ -299,7 +347,18 @@ func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
 		v.held, v.acc = make([]uint32, n), make([]uint32, n)
 	}
 	v.sentID[cur.ID%KeepTables] = 0 // never acked in KeepTables snapshots: lost
-	e.raw, e.picked, e.Records = e.raw[:0], e.picked[:0], 0
+	e.raw, e.picked, e.Records, e.prevCell = e.raw[:0], e.picked[:0], 0, -1
+	if e.frame != cur.ID {
+		e.newFrame(cur)
+	}
+	if CellSharedParams { // the parameter section
+		var w bitWriter
+		w.b = e.raw
+		for _, i := range sharedLists {
+			w.write(uint32(e.params[i]), 4)
+		}
+		e.raw = w.flush()
+	}
 	v.credit = min(v.credit+v.BytesPerSnapshot, MaxPacket)
 	budget := max(v.credit, 128) - SnapshotHeaderSize - 8 // the zstd frame's header and block headers
 	cm := e.cells(cur)                                    // once per snapshot: the loops below look it up per cell
@@ -348,14 +407,15 @@ func (e *CellEncoder) Append(dst []byte, cur *Frame, v *CellView) []byte {
 		e.order[best] = e.order[len(e.order)-1]
 		e.order = e.order[:len(e.order)-1]
 		ci := int(o & 0xFFF)
-		blk, recs, news, nb := e.block(cur, ci, e.baseOf(cur, v, ci))
-		if len(e.raw)+len(blk) > budget && ci != self {
+		base := e.baseOf(cur, v, ci)
+		blk, recs, news, nb := e.block(cur, ci, base)
+		if len(e.raw)+len(blk)+4 > budget && ci != self {
 			if skips++; skips > 4 {
 				break
 			}
 			continue
 		}
-		e.take(ci, blk, recs, news, nb)
+		e.take(cur, ci, base, blk, recs, news, nb)
 		v.acc[ci] = 0
 	}
 	return e.finish(dst, cur, v)
@@ -385,11 +445,12 @@ func (e *CellEncoder) appendScheduled(dst []byte, cur *Frame, cm *cellMap, v *Ce
 		if ci != self && (cur.ID+uint32(ci))%period != 0 {
 			continue
 		}
-		blk, recs, news, nb := e.block(cur, ci, e.baseOf(cur, v, ci))
-		if len(e.raw)+len(blk) > MaxPacket-SnapshotHeaderSize-16 {
+		base := e.baseOf(cur, v, ci)
+		blk, recs, news, nb := e.block(cur, ci, base)
+		if len(e.raw)+len(blk)+4 > MaxPacket-SnapshotHeaderSize-16 {
 			continue
 		}
-		e.take(ci, blk, recs, news, nb)
+		e.take(cur, ci, base, blk, recs, news, nb)
 	}
 	return e.finish(dst, cur, v)
 }
@@ -404,8 +465,24 @@ func (e *CellEncoder) baseOf(cur *Frame, v *CellView, ci int) uint32 {
 	return base
 }
 
-// take adds cell ci's block to the snapshot being built.
-func (e *CellEncoder) take(ci int, blk []byte, records, news, newBytes int) {
+// take adds cell ci's block against the copy from frame base to the snapshot being
+// built, behind its header: the cell as its distance from the previous block's
+// (uvarint: twice the gap less one after it, twice the distance plus one before it;
+// the first block's from cell −1) and the baseline distance (uvarint, 0: none). A
+// block needs no length: its bitstream ends where its counts and parameters say,
+// padded to a byte.
+func (e *CellEncoder) take(cur *Frame, ci int, base uint32, blk []byte, records, news, newBytes int) {
+	if ci > e.prevCell {
+		e.raw = binary.AppendUvarint(e.raw, uint64(2*(ci-e.prevCell-1)))
+	} else {
+		e.raw = binary.AppendUvarint(e.raw, uint64(2*(e.prevCell-ci)+1))
+	}
+	e.prevCell = ci
+	dist := uint64(0)
+	if base != 0 {
+		dist = uint64(cur.ID - base)
+	}
+	e.raw = binary.AppendUvarint(e.raw, dist)
 	e.raw = append(e.raw, blk...)
 	e.picked = append(e.picked, uint16(ci))
 	e.Records += records
@@ -459,10 +536,88 @@ func (s cellSource) basePredK() ([2]uint16, bool) {
 	return s.b.predK, true
 }
 
-// TestCellStreamBlocks checks that the study measures real deltas: every block, parsed
-// as a payload and applied to the client's copy of its cell, gives exactly the cell's
-// content in the current frame, against no copy, the previous frame's and an older one.
+// TestCellStreamBlocks checks that the study measures real deltas, and that its
+// snapshots can be read as it counts their bytes: each snapshot, unwrapped (zstd),
+// read as the parameter section and then blocks one after another (each a header and
+// a payload that ends where its bits say), and each block applied to the client's copy
+// of its cell, must give exactly the cell's content in the current frame; and every
+// block, against no copy, the previous frame's and an older one, must too. With
+// parameters per block and shared per snapshot.
 func TestCellStreamBlocks(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		t.Run(fmt.Sprintf("shared=%v", shared), func(t *testing.T) {
+			defer func(s bool) { CellSharedParams = s }(CellSharedParams)
+			CellSharedParams = shared
+			testCellStreamBlocks(t)
+		})
+	}
+}
+
+// cellTruth checks that block blk of cell ci against the copy of frame base (0: none)
+// gives the cell's content in frame cur when applied to that copy, and returns how
+// many entity values it checked and its length (a prefix of blk when prefix).
+func cellTruth(t *testing.T, enc *CellEncoder, ring *FrameRing, cur *Frame, ci int, base uint32, blk []byte, prefix bool) (checked, n int) {
+	t.Helper()
+	var p payload
+	src := cellSource{ci: ci}
+	if base != 0 {
+		src.b, src.m = ring.Frame(base), enc.cells(ring.Frame(base))
+	}
+	if CellSharedParams {
+		p.shared = &enc.params
+	}
+	p.prefix = prefix
+	if err := p.parse(blk, cur.ID, src); err != nil {
+		t.Fatalf("cell %d base %d: %v", ci, base, err)
+	}
+	// The client's copy of the cell, then the block applied to it.
+	table := map[uint16]Entity{}
+	if src.b != nil {
+		for _, id := range src.m.entities(ci) {
+			table[id] = src.b.ents[id]
+		}
+	}
+	for _, id := range p.rem {
+		if _, ok := table[id]; !ok {
+			t.Fatalf("cell %d base %d: removes %d, not in the copy", ci, base, id)
+		}
+		delete(table, id)
+	}
+	var col [numColumns]int
+	var pos int
+	for k, id := range p.ids {
+		e := table[id]
+		if p.masks[k]&FlagNew != 0 {
+			e = Entity{}
+		}
+		p.applyRecord(k, &e, &col, &pos)
+		table[id] = e
+	}
+	want := enc.cells(cur).entities(ci)
+	if len(table) != len(want) {
+		t.Fatalf("cell %d base %d: %d entities after the block, want %d", ci, base, len(table), len(want))
+	}
+	for _, id := range want {
+		if table[id] != cur.ents[id] {
+			t.Fatalf("cell %d base %d: entity %d is %+v, want %+v", ci, base, id, table[id], cur.ents[id])
+		}
+	}
+	n = len(blk)
+	if prefix {
+		n = p.consumed
+	}
+	return len(want), n
+}
+
+// heldOf returns the snapshot whose copy of cell ci held says the client holds (0: none).
+func heldOf(held []uint32, ci int) uint32 {
+	if ci < len(held) {
+		return held[ci]
+	}
+	return 0
+}
+
+func testCellStreamBlocks(t *testing.T) {
 	sm := newSim(t, 400, 7)
 	ring := NewFrameRing(64)
 	ring.ClipPeriods = simClipPeriods
@@ -471,75 +626,124 @@ func TestCellStreamBlocks(t *testing.T) {
 	for i := range views {
 		views[i] = NewCellView(int(sm.ids[i*100]), 376)
 	}
+	z, err := zstd.NewReader(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
 	var cur *Frame
 	var buf []byte
+	blocks, fromSnapshots := 0, 0
 	for range 40 {
 		sm.step(0.8)
 		cur = ring.Capture(sm.w)
 		for _, v := range views {
+			held := append([]uint32(nil), v.held...) // the copies this snapshot is coded against
 			buf = enc.Append(buf[:0], cur, v)
 			if len(buf) > MaxPacket {
 				t.Fatalf("snapshot of %d bytes", len(buf))
 			}
+			h, frame, err := ParseSnapshotHeader(buf)
+			if err != nil || h.ID != cur.ID {
+				t.Fatalf("snapshot %d: header %+v, %v", cur.ID, h, err)
+			}
+			raw, err := z.DecodeAll(frame, nil)
+			if err != nil || len(raw) != int(h.Size) {
+				t.Fatalf("snapshot %d: zstd frame: %d bytes, %v", cur.ID, len(raw), err)
+			}
+			// The parameter section, then the blocks.
+			if CellSharedParams {
+				r := bitReader{b: raw}
+				for _, i := range sharedLists {
+					if k := uint8(r.read(4)); k != enc.params[i] {
+						t.Fatalf("snapshot %d: parameter of list %d is %d, want %d", cur.ID, i, k, enc.params[i])
+					}
+				}
+				raw = raw[(4*len(sharedLists)+7)/8:]
+			}
+			prev := -1
+			for len(raw) > 0 {
+				gap, n1 := binary.Uvarint(raw)
+				dist, n2 := binary.Uvarint(raw[max(n1, 0):])
+				if n1 <= 0 || n2 <= 0 {
+					t.Fatalf("snapshot %d: a block header that does not parse", cur.ID)
+				}
+				ci := prev + 1 + int(gap/2)
+				if gap%2 == 1 {
+					ci = prev - int(gap/2)
+				}
+				prev = ci
+				if ci < 0 || ci >= cur.cols*cur.rows {
+					t.Fatalf("snapshot %d: block of cell %d", cur.ID, ci)
+				}
+				base := uint32(0)
+				if dist != 0 {
+					base = cur.ID - uint32(dist)
+				}
+				if hb := heldOf(held, ci); base != 0 && base != hb {
+					t.Fatalf("snapshot %d: cell %d against the copy of %d, the client holds %d", cur.ID, ci, base, hb)
+				}
+				_, n := cellTruth(t, enc, ring, cur, ci, base, raw[n1+n2:], true)
+				raw = raw[n1+n2+n:]
+				blocks++
+			}
+			if got := len(v.cells[cur.ID%KeepTables]); got == 0 {
+				t.Fatalf("snapshot %d: no cells", cur.ID)
+			}
 			v.Ack(Ack{Newest: cur.ID - 2, Bits: ^uint32(0)})
 		}
+		fromSnapshots += len(views)
 	}
-	var p payload
+	if blocks < fromSnapshots {
+		t.Fatalf("%d blocks read in %d snapshots", blocks, fromSnapshots)
+	}
 	checked := 0
 	for ci := range cur.cols * cur.rows {
 		for _, base := range []uint32{0, cur.ID - 1, cur.ID - 9} {
 			blk, recs, _, _ := enc.block(cur, ci, base)
-			gotCell, n1 := binary.Uvarint(blk)
-			dist, n2 := binary.Uvarint(blk[n1:])
-			if n1 <= 0 || n2 <= 0 || int(gotCell) != ci || (base == 0) != (dist == 0) {
-				t.Fatalf("cell %d base %d: block header %d, %d", ci, base, gotCell, dist)
+			c, _ := cellTruth(t, enc, ring, cur, ci, base, blk, false)
+			if c > 0 && recs == 0 && base == 0 {
+				t.Fatalf("cell %d: %d entities, a block against no copy of no records", ci, c)
 			}
-			src := cellSource{ci: ci}
-			if base != 0 {
-				src.b, src.m = ring.Frame(base), enc.cells(ring.Frame(base))
-			}
-			if err := p.parse(blk[n1+n2:], cur.ID, src); err != nil {
-				t.Fatalf("cell %d base %d: %v", ci, base, err)
-			}
-			if len(p.ids) != recs {
-				t.Fatalf("cell %d base %d: %d records parsed, block says %d", ci, base, len(p.ids), recs)
-			}
-			// The client's copy of the cell, then the block applied to it.
-			table := map[uint16]Entity{}
-			if src.b != nil {
-				for _, id := range src.m.entities(ci) {
-					table[id] = src.b.ents[id]
-				}
-			}
-			for _, id := range p.rem {
-				if _, ok := table[id]; !ok {
-					t.Fatalf("cell %d base %d: removes %d, not in the copy", ci, base, id)
-				}
-				delete(table, id)
-			}
-			var col [numColumns]int
-			var pos int
-			for k, id := range p.ids {
-				e := table[id]
-				if p.masks[k]&FlagNew != 0 {
-					e = Entity{}
-				}
-				p.applyRecord(k, &e, &col, &pos)
-				table[id] = e
-			}
-			want := enc.cells(cur).entities(ci)
-			if len(table) != len(want) {
-				t.Fatalf("cell %d base %d: %d entities after the block, want %d", ci, base, len(table), len(want))
-			}
-			for _, id := range want {
-				if table[id] != cur.ents[id] {
-					t.Fatalf("cell %d base %d: entity %d is %+v, want %+v", ci, base, id, table[id], cur.ents[id])
-				}
-			}
-			checked += len(want)
+			checked += c
 		}
 	}
 	if checked < 3*400*9/10 {
 		t.Fatalf("checked %d entity values, want most of 3×400", checked)
 	}
+}
+
+// FuzzCellBlock fuzzes the payload parser in the study's modes (the parameters shared
+// per snapshot, a block read as a prefix of what follows it): no input panics, a block
+// it accepts is at most its input, and coding the parsed block again gives its bytes.
+func FuzzCellBlock(f *testing.F) {
+	params := [numLists]uint8{}
+	for _, i := range sharedLists {
+		params[i] = uint8(i % 5)
+	}
+	var p payload
+	p.shared = &params
+	b, c := Entity{X: 100, Y: 200, VX: 3, Speed: 7}, Entity{X: 130, Y: 190, VX: 4, Head: 9, Speed: 7, Machine: 2, Team: 1}
+	p.predK = [2]uint16{1000, 2000}
+	p.predSame = true
+	p.add(3, diffMask(&b, &c), &b, &c, 100-3%40)
+	p.add(9, diffMask(&zeroEntity, &c)|FlagNew, &zeroEntity, &c, 0)
+	p.rem = append(p.rem, 5)
+	seed := p.append(nil)
+	f.Add(seed)
+	f.Add(append(seed, 0xff, 0))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var q payload
+		q.shared, q.prefix = &params, true
+		if err := q.parse(in, 100, fuzzSeen{}); err != nil {
+			return
+		}
+		if q.consumed > len(in) {
+			t.Fatalf("read %d bytes of %d", q.consumed, len(in))
+		}
+		if out := q.append(nil); !bytes.Equal(out, in[:q.consumed]) {
+			t.Fatalf("parse → append differs: %x vs %x", out, in[:q.consumed])
+		}
+	})
 }

@@ -164,6 +164,19 @@ type payload struct {
 	prevNew [numColumns]uint16
 	// delta[i]: the values of column i in new records are delta-coded (see toDelta).
 	delta [numColumns]bool
+	// shared, when not nil, holds Rice parameters that the blocks of one snapshot share
+	// (the cell-stream design study, cellstream_test.go; always nil in the protocol):
+	// append neither chooses nor writes the parameters of the removed ids, the record
+	// ids, the masks and the columns of the records that are not new, parse does not
+	// read them, and a record's mask is coded as its index in the common order
+	// (maskIndex) instead of its rank in a dictionary, which is not sent.
+	shared *[numLists]uint8
+	// prefix: parse reads a payload at the start of its input and sets consumed to its
+	// length (its bits padded to a byte with zero bits) instead of rejecting what
+	// follows it (the cell-stream study's blocks, one after another; false in the
+	// protocol).
+	prefix   bool
+	consumed int
 }
 
 // The lists of the bitstream with a Rice parameter each: the removed id gaps, the
@@ -409,7 +422,11 @@ func (p *payload) wireLists() {
 	p.wire[listDict] = dw
 	w := p.wire[listRanks][:0]
 	for _, m := range p.masks {
-		w = append(w, uint32(p.rank[m]))
+		if p.shared != nil {
+			w = append(w, uint32(maskIndex[m]))
+		} else {
+			w = append(w, uint32(p.rank[m]))
+		}
 	}
 	p.wire[listRanks] = w
 	for i := range columns {
@@ -609,7 +626,11 @@ func (p *payload) append(b []byte) []byte {
 		w.write(uint32(p.predK[0])|uint32(p.predK[1])<<16, 32)
 	}
 	list := func(i int) {
-		w.write(uint32(p.k[i]), 4)
+		if p.shared != nil && i != listDict {
+			p.k[i] = p.shared[i]
+		} else {
+			w.write(uint32(p.k[i]), 4)
+		}
 		w.riceList(p.wire[i], int(p.k[i]), nil)
 	}
 	if len(p.rem) > 0 {
@@ -617,8 +638,10 @@ func (p *payload) append(b []byte) []byte {
 	}
 	if len(p.ids) > 0 {
 		list(listIDs)
-		w.rice(uint32(len(p.dict)-1), dictCountK)
-		list(listDict)
+		if p.shared == nil {
+			w.rice(uint32(len(p.dict)-1), dictCountK)
+			list(listDict)
+		}
 		list(listRanks)
 	}
 	for i := range columns {
@@ -627,8 +650,11 @@ func (p *payload) append(b []byte) []byte {
 		}
 		// The parameters of the present classes, then the values in record order.
 		old, nw := p.wire[listCols+i], p.wire[listNew+i]
+		if p.shared != nil {
+			p.k[listCols+i] = p.shared[listCols+i]
+		}
 		ko, kn := uint(p.k[listCols+i]), uint(p.k[listNew+i])
-		if len(old) > 0 {
+		if len(old) > 0 && p.shared == nil {
 			w.write(uint32(ko), 4)
 		}
 		if len(nw) > 0 {
@@ -729,14 +755,37 @@ func (p *payload) parse(b []byte, snap uint32, src seenSource) error {
 		p.predK = [2]uint16{uint16(r.read(16)), uint16(r.read(16))}
 	}
 	var ok bool
+	sh := p.shared
+	if sh != nil {
+		p.k[listRem], p.k[listIDs] = sh[listRem], sh[listIDs]
+	}
 	if nrem > 0 {
-		if p.rem, ok = r.ids(p.rem, nrem, &p.k[listRem]); !ok {
+		if p.rem, ok = r.ids(p.rem, nrem, &p.k[listRem], sh == nil); !ok {
 			return ErrCorrupt
 		}
 	}
 	var groups, newGroups [8]int
-	if nrec > 0 {
-		if p.ids, ok = r.ids(p.ids, nrec, &p.k[listIDs]); !ok {
+	if nrec > 0 && sh != nil {
+		if p.ids, ok = r.ids(p.ids, nrec, &p.k[listIDs], false); !ok {
+			return ErrCorrupt
+		}
+		p.k[listRanks] = sh[listRanks]
+		for range nrec {
+			i := r.rice(uint(sh[listRanks]))
+			if i > 255 || r.bad {
+				return ErrCorrupt
+			}
+			m := maskAt[i]
+			p.masks = append(p.masks, m)
+			for g := range 8 {
+				groups[g] += int(m >> g & 1)
+				if m&FlagNew != 0 {
+					newGroups[g] += int(m >> g & 1)
+				}
+			}
+		}
+	} else if nrec > 0 {
+		if p.ids, ok = r.ids(p.ids, nrec, &p.k[listIDs], true); !ok {
 			return ErrCorrupt
 		}
 		d := int(r.rice(dictCountK)) + 1
@@ -783,7 +832,11 @@ func (p *payload) parse(b []byte, snap uint32, src seenSource) error {
 			continue
 		}
 		if groups[g] > newGroups[g] {
-			p.k[listCols+i] = uint8(r.read(4))
+			if sh != nil {
+				p.k[listCols+i] = sh[listCols+i]
+			} else {
+				p.k[listCols+i] = uint8(r.read(4))
+			}
 		}
 		p.delta[i] = false
 		if newGroups[g] > 0 {
@@ -846,7 +899,14 @@ func (p *payload) parse(b []byte, snap uint32, src seenSource) error {
 		}
 		p.cols[i] = vals
 	}
-	if r.bad || r.off != len(r.b) || r.n >= 8 || r.acc != 0 {
+	if p.prefix && !r.bad {
+		used := 8*r.off - int(r.n)
+		pad := -used & 7
+		if r.acc&(1<<pad-1) != 0 {
+			return ErrCorrupt // padding that is not zero
+		}
+		p.consumed = (used + pad) / 8
+	} else if r.bad || r.off != len(r.b) || r.n >= 8 || r.acc != 0 {
 		return ErrCorrupt // short, trailing bytes, or padding that is not zero
 	}
 	for _, m := range p.masks {
@@ -867,10 +927,13 @@ type seenSource interface {
 	basePredK() ([2]uint16, bool)
 }
 
-// ids reads n Rice-coded id gaps (k first) into dst as ascending ids ≤ MaxWireID.
-func (r *bitReader) ids(dst []uint16, n int, kp *uint8) ([]uint16, bool) {
-	k := r.read(4)
-	*kp = uint8(k)
+// ids reads n Rice-coded id gaps into dst as ascending ids ≤ MaxWireID, with the
+// parameter *kp, read first (into *kp) when readK.
+func (r *bitReader) ids(dst []uint16, n int, kp *uint8, readK bool) ([]uint16, bool) {
+	if readK {
+		*kp = uint8(r.read(4))
+	}
+	k := uint32(*kp)
 	prev := uint32(0)
 	for range n {
 		prev += r.rice(uint(k)) + 1

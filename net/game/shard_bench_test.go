@@ -254,7 +254,8 @@ func abs(x int) int {
 // blocks/packet: cells per snapshot; built/packet: blocks coded per client snapshot
 // (the rest are copies). CELLSCHED=P: the shared schedule (game.CellSchedule, default
 // 4; 0: per-client priorities within the budget); CELLMARGIN=M: the cells' hysteresis
-// in metres (default 4).
+// in metres (default 4); CELLPARAMS=0: each block chooses and sends its own Rice
+// parameters and mask dictionary (game.CellSharedParams false).
 func BenchmarkCellStreamPlayers(b *testing.B) {
 	cfg, w, step, players := playersWorld()
 	nv := envInt("NV", 100)
@@ -264,6 +265,9 @@ func BenchmarkCellStreamPlayers(b *testing.B) {
 	margin := game.CellMargin
 	game.CellMargin = int32(envInt("CELLMARGIN", 4)) * ecs.MicrometresPerMetre
 	defer func() { game.CellMargin = margin }()
+	shared := game.CellSharedParams
+	game.CellSharedParams = envInt("CELLPARAMS", 1) != 0
+	defer func() { game.CellSharedParams = shared }()
 	views := make([]*game.CellView, nv)
 	for i := range views {
 		views[i] = game.NewCellView(int(players[i*2000/nv]), 376)
