@@ -236,6 +236,13 @@ func NewCellEncoder() *CellEncoder { return &CellEncoder{cache: map[uint64][5]in
 // known before its first block). False: each block chooses and sends its own.
 var CellSharedParams = true
 
+// CellMemberIDs: a block against a copy of its cell codes the ids of its records
+// against the copy's entities, which the client holds: a bit per entity of the copy
+// (it has a record or not), then the ids of the others (entities that entered the
+// cell) as gaps (payload.byMembers). False: every id as a gap from the previous one,
+// as the protocol's payloads do.
+var CellMemberIDs = true
+
 // sharedLists are the lists whose parameters CellSharedParams shares, in the order the
 // snapshot's parameter section sends them (4 bits each): the columns of FlagNew (the
 // identity of new entities) have no records that are not new.
@@ -298,6 +305,11 @@ func (e *CellEncoder) block(cur *Frame, ci int, base uint32) (blk []byte, record
 	p.shared, q.shared = nil, nil
 	if CellSharedParams {
 		p.shared, q.shared = &e.params, &e.params
+	}
+	p.byMembers, q.byMembers = false, false
+	if CellMemberIDs && b != nil {
+		p.byMembers, p.members = true, bm.entities(ci)
+		q.byMembers, q.members = true, p.members
 	}
 	p.predK = cur.predK
 	p.predSame = b != nil && b.predK == cur.predK
@@ -542,12 +554,13 @@ func (s cellSource) basePredK() ([2]uint16, bool) {
 // a payload that ends where its bits say), and each block applied to the client's copy
 // of its cell, must give exactly the cell's content in the current frame; and every
 // block, against no copy, the previous frame's and an older one, must too. With
-// parameters per block and shared per snapshot.
+// parameters per block and shared per snapshot, ids as gaps and against the copy's
+// entities.
 func TestCellStreamBlocks(t *testing.T) {
-	for _, shared := range []bool{false, true} {
-		t.Run(fmt.Sprintf("shared=%v", shared), func(t *testing.T) {
-			defer func(s bool) { CellSharedParams = s }(CellSharedParams)
-			CellSharedParams = shared
+	for _, mode := range []struct{ shared, members bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		t.Run(fmt.Sprintf("shared=%v,members=%v", mode.shared, mode.members), func(t *testing.T) {
+			defer func(s, m bool) { CellSharedParams, CellMemberIDs = s, m }(CellSharedParams, CellMemberIDs)
+			CellSharedParams, CellMemberIDs = mode.shared, mode.members
 			testCellStreamBlocks(t)
 		})
 	}
@@ -565,6 +578,9 @@ func cellTruth(t *testing.T, enc *CellEncoder, ring *FrameRing, cur *Frame, ci i
 	}
 	if CellSharedParams {
 		p.shared = &enc.params
+	}
+	if CellMemberIDs && src.b != nil {
+		p.byMembers, p.members = true, src.m.entities(ci)
 	}
 	p.prefix = prefix
 	if err := p.parse(blk, cur.ID, src); err != nil {
@@ -714,7 +730,8 @@ func testCellStreamBlocks(t *testing.T) {
 }
 
 // FuzzCellBlock fuzzes the payload parser in the study's modes (the parameters shared
-// per snapshot, a block read as a prefix of what follows it): no input panics, a block
+// per snapshot, a block read as a prefix of what follows it; with a first byte of 1,
+// the ids against a copy's entities): no input panics, a block
 // it accepts is at most its input, and coding the parsed block again gives its bytes.
 func FuzzCellBlock(f *testing.F) {
 	params := [numLists]uint8{}
@@ -733,9 +750,19 @@ func FuzzCellBlock(f *testing.F) {
 	f.Add(seed)
 	f.Add(append(seed, 0xff, 0))
 	f.Add([]byte{})
+	p.byMembers, p.members = true, []uint16{1, 3, 5, 40}
+	p.reset()
+	p.predK, p.predSame = [2]uint16{1000, 2000}, true
+	p.add(3, diffMask(&b, &c), &b, &c, 100-3%40)
+	p.add(9, diffMask(&zeroEntity, &c)|FlagNew, &zeroEntity, &c, 0)
+	p.add(40, diffMask(&b, &c), &b, &c, 100-40%40)
+	f.Add(append([]byte{1}, p.append(nil)...))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var q payload
 		q.shared, q.prefix = &params, true
+		if len(in) > 0 && in[0] == 1 { // ids against members
+			q.byMembers, q.members, in = true, []uint16{1, 3, 5, 40}, in[1:]
+		}
 		if err := q.parse(in, 100, fuzzSeen{}); err != nil {
 			return
 		}

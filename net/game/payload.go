@@ -177,6 +177,15 @@ type payload struct {
 	// protocol).
 	prefix   bool
 	consumed int
+	// byMembers: the record ids are coded against members, the ids of the entities the
+	// client holds in the cell (ascending; the cell-stream study, false in the
+	// protocol): a bit per member (it has a record or not), then the ids of the records
+	// of entities that are not members, as gaps. memberBit and extra are append's
+	// scratch: the bits, and the ids that are not members.
+	byMembers bool
+	members   []uint16
+	memberBit []uint8
+	extra     []uint16
 }
 
 // The lists of the bitstream with a Rice parameter each: the removed id gaps, the
@@ -414,7 +423,26 @@ func (p *payload) wireLists() {
 		return dst
 	}
 	p.wire[listRem] = gapsMinusOne(p.wire[listRem][:0], p.rem)
-	p.wire[listIDs] = gapsMinusOne(p.wire[listIDs][:0], p.ids)
+	if p.byMembers {
+		p.memberBit, p.extra = p.memberBit[:0], p.extra[:0]
+		j := 0
+		for _, m := range p.members {
+			for j < len(p.ids) && p.ids[j] < m {
+				p.extra = append(p.extra, p.ids[j])
+				j++
+			}
+			bit := uint8(0)
+			if j < len(p.ids) && p.ids[j] == m {
+				bit = 1
+				j++
+			}
+			p.memberBit = append(p.memberBit, bit)
+		}
+		p.extra = append(p.extra, p.ids[j:]...)
+		p.wire[listIDs] = gapsMinusOne(p.wire[listIDs][:0], p.extra)
+	} else {
+		p.wire[listIDs] = gapsMinusOne(p.wire[listIDs][:0], p.ids)
+	}
 	dw := p.wire[listDict][:0]
 	for _, m := range p.dict {
 		dw = append(dw, uint32(maskIndex[m]))
@@ -637,7 +665,16 @@ func (p *payload) append(b []byte) []byte {
 		list(listRem)
 	}
 	if len(p.ids) > 0 {
-		list(listIDs)
+		if !p.byMembers {
+			list(listIDs)
+		} else {
+			for _, bit := range p.memberBit {
+				w.write(uint32(bit), 1)
+			}
+			if len(p.extra) > 0 {
+				list(listIDs)
+			}
+		}
 		if p.shared == nil {
 			w.rice(uint32(len(p.dict)-1), dictCountK)
 			list(listDict)
@@ -766,7 +803,7 @@ func (p *payload) parse(b []byte, snap uint32, src seenSource) error {
 	}
 	var groups, newGroups [8]int
 	if nrec > 0 && sh != nil {
-		if p.ids, ok = r.ids(p.ids, nrec, &p.k[listIDs], false); !ok {
+		if !p.readIDs(&r, nrec, false) {
 			return ErrCorrupt
 		}
 		p.k[listRanks] = sh[listRanks]
@@ -785,7 +822,7 @@ func (p *payload) parse(b []byte, snap uint32, src seenSource) error {
 			}
 		}
 	} else if nrec > 0 {
-		if p.ids, ok = r.ids(p.ids, nrec, &p.k[listIDs], true); !ok {
+		if !p.readIDs(&r, nrec, true) {
 			return ErrCorrupt
 		}
 		d := int(r.rice(dictCountK)) + 1
@@ -925,6 +962,49 @@ func (p *payload) parse(b []byte, snap uint32, src seenSource) error {
 type seenSource interface {
 	seenOf(id uint16) (uint32, bool)
 	basePredK() ([2]uint16, bool)
+}
+
+// readIDs reads the ids of nrec records into p.ids, the Rice parameter of the gaps
+// first when readK (see the byMembers field).
+func (p *payload) readIDs(r *bitReader, nrec int, readK bool) bool {
+	var ok bool
+	if !p.byMembers {
+		p.ids, ok = r.ids(p.ids, nrec, &p.k[listIDs], readK)
+		return ok
+	}
+	held := p.scratch[:0]
+	for _, m := range p.members {
+		if r.read(1) == 1 {
+			held = append(held, m)
+		}
+	}
+	p.scratch = held
+	if r.bad || len(held) > nrec {
+		return false
+	}
+	p.extra = p.extra[:0]
+	if n := nrec - len(held); n > 0 {
+		if p.extra, ok = r.ids(p.extra, n, &p.k[listIDs], readK); !ok {
+			return false
+		}
+	}
+	// Both ascending: merge them. An id that is a member is coded by its bit only.
+	j, mi := 0, 0
+	for _, id := range p.extra {
+		for mi < len(p.members) && p.members[mi] < id {
+			mi++
+		}
+		if mi < len(p.members) && p.members[mi] == id {
+			return false
+		}
+		for j < len(held) && held[j] < id {
+			p.ids = append(p.ids, held[j])
+			j++
+		}
+		p.ids = append(p.ids, id)
+	}
+	p.ids = append(p.ids, held[j:]...)
+	return true
 }
 
 // ids reads n Rice-coded id gaps into dst as ascending ids ≤ MaxWireID, with the

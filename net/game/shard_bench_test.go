@@ -255,7 +255,8 @@ func abs(x int) int {
 // (the rest are copies). CELLSCHED=P: the shared schedule (game.CellSchedule, default
 // 4; 0: per-client priorities within the budget); CELLMARGIN=M: the cells' hysteresis
 // in metres (default 4); CELLPARAMS=0: each block chooses and sends its own Rice
-// parameters and mask dictionary (game.CellSharedParams false).
+// parameters and mask dictionary (game.CellSharedParams false); CELLIDS=0: record
+// ids as gaps, not against the entities of the copy held (game.CellMemberIDs false).
 func BenchmarkCellStreamPlayers(b *testing.B) {
 	cfg, w, step, players := playersWorld()
 	nv := envInt("NV", 100)
@@ -265,6 +266,9 @@ func BenchmarkCellStreamPlayers(b *testing.B) {
 	margin := game.CellMargin
 	game.CellMargin = int32(envInt("CELLMARGIN", 4)) * ecs.MicrometresPerMetre
 	defer func() { game.CellMargin = margin }()
+	memberIDs := game.CellMemberIDs
+	game.CellMemberIDs = envInt("CELLIDS", 1) != 0
+	defer func() { game.CellMemberIDs = memberIDs }()
 	shared := game.CellSharedParams
 	game.CellSharedParams = envInt("CELLPARAMS", 1) != 0
 	defer func() { game.CellSharedParams = shared }()
