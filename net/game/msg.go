@@ -20,6 +20,8 @@ const (
 	TypeKick     MsgType = 0x11 // server → client: session closed
 	TypeError    MsgType = 0x12 // server → client: non-fatal error report
 	TypeSnapshot MsgType = 0x13 // server → client: world snapshot (delta + zstd)
+	// TypeCellSnapshot: server → client, protocol version 5: a cell-stream snapshot.
+	TypeCellSnapshot MsgType = 0x14
 )
 
 func (t MsgType) String() string {
@@ -36,6 +38,8 @@ func (t MsgType) String() string {
 		return "error"
 	case TypeSnapshot:
 		return "snapshot"
+	case TypeCellSnapshot:
+		return "cell snapshot"
 	}
 	return fmt.Sprintf("type(%#02x)", uint8(t))
 }

@@ -184,6 +184,8 @@ type Frame struct {
 	cols, rows int
 	cellStart  []int32
 	byCell     []uint16
+	// sc: the stream cells of cell-stream snapshots (the cells with hysteresis).
+	sc streamCells
 }
 
 // Len returns the number of entities in f.
@@ -319,7 +321,9 @@ func (r *FrameRing) Capture(w *ecs.World) *Frame {
 		cy := uint32(max(0, pos.Y) / CellSize)
 		f.cell[id] = min(cx, 0xffff) | min(cy, 0xffff)<<16
 	}
-	f.index(r.Frame(id - 1))
+	prev := r.Frame(id - 1)
+	f.index(prev)
+	f.indexStreamCells(prev)
 	return f
 }
 

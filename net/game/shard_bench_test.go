@@ -245,56 +245,40 @@ func abs(x int) int {
 }
 
 // BenchmarkCellStreamPlayers is BenchmarkBroadcastPlayers (same world, views, budget,
-// acks LAG snapshots late, NV clients) with the cell-stream design study of
-// cellstream_test.go instead of the per-client encoder: each client holds each cell as
-// of one snapshot, snapshots carry whole cells, and the block of a (cell, baseline)
-// pair is coded once per frame for every client that needs it. Its figures set the
-// trade issue 7 leaves open (README, "Why 0.5 core is out of reach"): time per client
-// snapshot against bytes per record and how stale the clients' values are.
-// blocks/packet: cells per snapshot; built/packet: blocks coded per client snapshot
-// (the rest are copies). CELLSCHED=P: the shared schedule (game.CellSchedule, default
-// 4; 0: per-client priorities within the budget); CELLMARGIN=M: the cells' hysteresis
-// in metres (default 4); CELLPARAMS=0: each block chooses and sends its own Rice
-// parameters and mask dictionary (game.CellSharedParams false); CELLIDS=0: record
-// ids as gaps, not against the entities of the copy held (game.CellMemberIDs false).
+// acks LAG snapshots late, NV clients) with cell streams (protocol version 5) instead of
+// the per-client encoder: each client holds each cell as of one snapshot, snapshots
+// carry whole cells, and the block of a (cell, copy) pair is coded once per frame for
+// every client that needs it. blocks/packet: cells per snapshot; built/packet: blocks
+// coded per client snapshot (the rest are copies).
 func BenchmarkCellStreamPlayers(b *testing.B) {
 	cfg, w, step, players := playersWorld()
 	nv := envInt("NV", 100)
 	lag := envInt("LAG", 3)
-	game.CellSchedule = uint32(max(envInt("CELLSCHED", 4), 0))
-	defer func() { game.CellSchedule = 0 }()
-	margin := game.CellMargin
-	game.CellMargin = int32(envInt("CELLMARGIN", 4)) * ecs.MicrometresPerMetre
-	defer func() { game.CellMargin = margin }()
-	memberIDs := game.CellMemberIDs
-	game.CellMemberIDs = envInt("CELLIDS", 1) != 0
-	defer func() { game.CellMemberIDs = memberIDs }()
-	shared := game.CellSharedParams
-	game.CellSharedParams = envInt("CELLPARAMS", 1) != 0
-	defer func() { game.CellSharedParams = shared }()
 	views := make([]*game.CellView, nv)
 	for i := range views {
-		views[i] = game.NewCellView(int(players[i*2000/nv]), 376)
+		views[i] = game.NewCellView(players[i*2000/nv])
 	}
 	ring := game.NewFrameRing(0)
 	ring.ClipPeriods = cfg.Lib.ClipPeriods()
 	enc := game.NewCellEncoder()
 	var buf []byte
-	var records, payload, blocks, built, news, newBytes int
+	var records, payload, blocks, built, news int
 	d := viewDriver{clients: len(views), lag: lag, warm: 600,
-		reset: func() { records, payload, blocks, built, news, newBytes = 0, 0, 0, 0, 0, 0 },
+		reset: func() { records, payload, blocks, built, news = 0, 0, 0, 0, 0 },
 		held: func(i int, f *game.Frame) (ecs.NetID, func(id int) (uint32, bool)) {
-			return ecs.NetID(views[i].Self), func(id int) (uint32, bool) { return enc.HeldAge(views[i], f, id) }
+			return views[i].Self, func(id int) (uint32, bool) { return views[i].Holds(f, id) }
 		},
 		encode: func(i int, f *game.Frame) {
-			built0, news0, nb0 := enc.BlocksBuilt, enc.News, enc.NewBytes
-			buf = enc.Append(buf[:0], f, views[i])
-			records += enc.Records
-			payload += enc.Size - game.SnapshotHeaderSize
-			blocks += enc.Blocks
-			built += enc.BlocksBuilt - built0
-			news += enc.News - news0
-			newBytes += enc.NewBytes - nb0
+			var err error
+			if buf, err = enc.AppendSnapshot(buf[:0], f, views[i]); err != nil {
+				b.Fatal(err)
+			}
+			st := &enc.Stats
+			records += st.Records
+			payload += st.Size - game.CellSnapshotHeaderSize
+			blocks += st.Blocks
+			built += st.Built
+			news += st.News
 		},
 		ack: func(i int, a game.Ack) { views[i].Ack(a) },
 	}
@@ -303,10 +287,9 @@ func BenchmarkCellStreamPlayers(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets), "ns/client-snapshot")
 	b.ReportMetric(float64(payload)/float64(max(records, 1)), "B/record")
 	b.ReportMetric(float64(records)/float64(packets), "records/packet")
-	b.ReportMetric(float64(payload+packets*game.SnapshotHeaderSize)/float64(packets), "B/packet")
+	b.ReportMetric(float64(payload+packets*game.CellSnapshotHeaderSize)/float64(packets), "B/packet")
 	b.ReportMetric(float64(blocks)/float64(packets), "blocks/packet")
 	b.ReportMetric(float64(built)/float64(packets), "built/packet")
 	b.ReportMetric(float64(news)/float64(packets), "new/packet")
-	b.ReportMetric(float64(newBytes)/float64(packets), "new-B/packet")
 	stale.report(b)
 }
