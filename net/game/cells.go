@@ -33,8 +33,6 @@ const (
 	CellSnapshotHeaderSize = 1 + 4 + 8 + 8 + 4
 	// MaxCells bounds the interest grid of cell streams (cells of CellSize).
 	MaxCells = 1 << 14
-	// CellOverdraw is how far a snapshot may overdraw its client's byte credit.
-	CellOverdraw = 400
 	// maxCellRadius caps the distance (in cells) the schedule's period grows with.
 	maxCellRadius = 8
 	// maxCellBase is the oldest copy a block is coded against, in snapshots: older
