@@ -13,6 +13,7 @@ import (
 
 	"github.com/shardsim/shardsim/net/bots"
 	"github.com/shardsim/shardsim/net/client"
+	"github.com/shardsim/shardsim/net/game"
 )
 
 func init() {
@@ -20,7 +21,7 @@ func init() {
 }
 
 func runBots(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("bots", "--server ADDR [--clients N] [--duration D] [--ramp D] [--decode-every N] [--json] [--key-file F] [--cpuprofile F]", stderr)
+	fs := newFlags("bots", "--server ADDR [--clients N] [--duration D] [--ramp D] [--decode-every N] [--protocol 4|5] [--json] [--key-file F] [--cpuprofile F]", stderr)
 	server := fs.String("server", "", "the shard's UDP address, host:port (required)")
 	clients := fs.Int("clients", 100, "number of bots")
 	duration := fs.Duration("duration", 60*time.Second, "length of the run, ramp included")
@@ -30,6 +31,7 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	dialTimeout := fs.Duration("dial-timeout", client.DefaultDialTimeout, "how long a bot waits for its welcome")
 	failover := fs.Bool("failover", true, "when the shard is lost, reconnect to the shadows it announced (highest rank first)")
 	decodeEvery := fs.Int("decode-every", 1, "1 in N bots decodes its snapshots and checks their state hashes; the others ack from the headers alone, as a decoding client would (1: all decode)")
+	protocol := fs.Int("protocol", game.CellProtocolVersion, "snapshots the bots ask for: 5, cell streams (shared per cell, cheaper to serve), or 4, per-client deltas (what the Godot client speaks)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object on the last stdout line")
 	loadKey := keyFlag(fs)
 	startProfile := profileFlag(fs)
@@ -51,6 +53,10 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	}
 	if *duration <= 0 || *ramp < 0 || *ramp > *duration || *dialTimeout <= 0 {
 		fmt.Fprintln(stderr, "shardsim bots: --duration and --dial-timeout must be positive and --ramp in [0, duration]")
+		return 2
+	}
+	if *protocol != game.ProtocolVersion && *protocol != game.CellProtocolVersion {
+		fmt.Fprintf(stderr, "shardsim bots: --protocol must be %d or %d\n", game.ProtocolVersion, game.CellProtocolVersion)
 		return 2
 	}
 	if *decodeEvery < 1 {
@@ -77,7 +83,7 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	term := isTerminal(stderr)
 	r, err := bots.Run(ctx, bots.Config{
 		Server: *server, Key: key, Clients: *clients, Duration: *duration, Ramp: *ramp,
-		Seed: *seed, FirstClientID: *firstID, DecodeEvery: *decodeEvery, Client: client.Options{DialTimeout: *dialTimeout, Failover: *failover},
+		Seed: *seed, FirstClientID: *firstID, DecodeEvery: *decodeEvery, Client: client.Options{DialTimeout: *dialTimeout, Failover: *failover, Cells: *protocol == game.CellProtocolVersion},
 		Progress: func(p bots.Progress) {
 			line := fmt.Sprintf("bots: %s, %d/%d started, %d connected, %d failed, %d ended, %.1f snapshots/s, %.1f/%.1f kbit/s down/up, rtt %s",
 				p.Elapsed.Round(time.Second), p.Started, *clients, p.Connected, p.Failed, p.Ended,

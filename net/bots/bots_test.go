@@ -9,6 +9,7 @@ import (
 
 	"github.com/shardsim/shardsim/ecs"
 	"github.com/shardsim/shardsim/net/bots"
+	"github.com/shardsim/shardsim/net/client"
 	"github.com/shardsim/shardsim/net/server"
 	"github.com/shardsim/shardsim/shard"
 	"github.com/shardsim/shardsim/shard/shardtest"
@@ -122,6 +123,42 @@ func TestRunDecodeEvery(t *testing.T) {
 	// Three bots in four track: about three times the snapshots applied.
 	if ratio := float64(r.Tracked) / float64(r.Applied); ratio < 2 || ratio > 4.5 {
 		t.Errorf("tracked/applied = %.2f, want about 3", ratio)
+	}
+}
+
+// TestRunCells: bots that ask for cell streams (protocol version 5) beside bots that
+// do not, on one server: every snapshot a decoding bot gets applies and hashes to the
+// server's value, and the trackers ack theirs.
+func TestRunCells(t *testing.T) {
+	live := startLive(t)
+	run := func(cells bool, first uint64, res **bots.Report, errp *error, done chan<- struct{}) {
+		*res, *errp = bots.Run(context.Background(), bots.Config{
+			Server: live.Addr().String(), Key: key, Clients: 12, Duration: 3 * time.Second, Ramp: 500 * time.Millisecond, Seed: 4,
+			FirstClientID: first, DecodeEvery: 3, Client: client.Options{Cells: cells},
+		})
+		done <- struct{}{}
+	}
+	var rc, rd *bots.Report
+	var ec, ed error
+	done := make(chan struct{}, 2)
+	go run(true, 1, &rc, &ec, done)
+	go run(false, 100, &rd, &ed, done)
+	<-done
+	<-done
+	for _, x := range []struct {
+		name string
+		r    *bots.Report
+		err  error
+	}{{"cells", rc, ec}, {"deltas", rd, ed}} {
+		if x.err != nil {
+			t.Fatalf("%s: %v", x.name, x.err)
+		}
+		r := x.r
+		t.Logf("%s: %+v", x.name, r)
+		if r.Connected != 12 || r.Applied == 0 || r.Tracked == 0 || r.Bad != 0 || r.SnapshotsPerSec.Min <= 0 {
+			t.Errorf("%s: connected %d, applied %d, tracked %d, bad %d, min %.1f snapshots/s",
+				x.name, r.Connected, r.Applied, r.Tracked, r.Bad, r.SnapshotsPerSec.Min)
+		}
 	}
 }
 

@@ -67,6 +67,12 @@ type Options struct {
 	// and checks no state hash. For load generators, whose decoding would compete for
 	// the CPU with the server they measure.
 	HeaderOnly bool
+	// Cells asks the server for cell-stream snapshots (game.CellProtocolVersion): the
+	// client opens its session with a game.HelloMsg of that version instead of its
+	// bare token, and decodes them with a [game.CellDecoder] (a [game.CellTracker]
+	// with HeaderOnly). It has no table: Table calls fn with nil and OnSnapshot is not
+	// called; the decoder checks each snapshot's hash (Stats.HashMismatch).
+	Cells bool
 	// OnCanvas, when set, is called on the client's goroutine for each CanvasInfo the
 	// server sends (every canvas after the Welcome, then each new one). fn must not block.
 	OnCanvas func(m game.CanvasInfoMsg)
@@ -175,9 +181,11 @@ type Client struct {
 
 	closeOnce sync.Once
 
-	mu       sync.Mutex    // guards dec, tr, st, err, up, fetches and canvases
-	dec      *game.Decoder // nil with Options.HeaderOnly
-	tr       game.Tracker  // with Options.HeaderOnly
+	mu       sync.Mutex        // guards dec, tr, st, err, up, fetches and canvases
+	dec      *game.Decoder     // nil with Options.HeaderOnly or Options.Cells
+	tr       game.Tracker      // with Options.HeaderOnly
+	cdec     *game.CellDecoder // with Options.Cells, without HeaderOnly
+	ctr      game.CellTracker  // with Options.Cells and HeaderOnly
 	st       Stats
 	err      error
 	ready0   bool
@@ -271,9 +279,7 @@ func Dial(ctx context.Context, addr string, token string, opt Options) (*Client,
 		quit: make(chan struct{}), done: make(chan struct{}), ready: make(chan struct{}),
 		fetches: map[[32]byte]*fetchState{}, canvases: map[ecs.CanvasID]game.CanvasInfoMsg{},
 	}
-	if !opt.HeaderOnly {
-		c.dec = game.NewDecoder()
-	}
+	c.newDecoders()
 	go c.run()
 	select {
 	case <-c.ready:
@@ -483,7 +489,11 @@ func (c *Client) run() {
 		case enet.EventConnect:
 			connected = true
 			c.out = godot.AppendFrame3(c.out[:0], c.id, godot.ServerID, nil)
-			c.out = godot.AppendRaw3(c.out, c.token)
+			if c.opt.Cells {
+				c.out = godot.AppendRaw3(c.out, game.AppendHello(nil, &game.HelloMsg{Version: game.CellProtocolVersion, Token: c.token}))
+			} else {
+				c.out = godot.AppendRaw3(c.out, c.token)
+			}
 			if err := c.peer.Send(chanReliable, c.out, enet.Reliable); err != nil {
 				if !lost(now, fmt.Errorf("%w: sending the token: %w", ErrRefused, err)) {
 					c.fail(fmt.Errorf("%w: sending the token: %w", ErrRefused, err))
@@ -638,10 +648,7 @@ func (c *Client) redial(addr string) error {
 		c.st.ExpectedBefore += uint64(c.st.LastID-c.st.FirstID) + 1
 		c.st.FirstID, c.st.LastID = 0, 0
 	}
-	if c.dec != nil {
-		c.dec = game.NewDecoder()
-	}
-	c.tr = game.Tracker{}
+	c.newDecoders()
 	c.mu.Unlock()
 	c.addr, c.welcome0 = raddr.String(), false
 	return nil
@@ -703,6 +710,8 @@ func (c *Client) receive(ch uint8, pkt []byte) (time.Duration, *KickError) {
 	switch t {
 	case game.TypeSnapshot:
 		c.snapshot(data)
+	case game.TypeCellSnapshot:
+		c.cellSnapshot(data)
 	case game.TypeWelcome:
 		w, err := game.ParseWelcome(data)
 		if err != nil || c.welcome0 {
@@ -803,15 +812,74 @@ func (c *Client) snapshot(msg []byte) {
 	}
 }
 
+// newDecoders gives the client new, empty snapshot decoders (or trackers) for its
+// options.
+func (c *Client) newDecoders() {
+	c.dec, c.cdec, c.tr, c.ctr = nil, nil, game.Tracker{}, game.CellTracker{}
+	switch {
+	case c.opt.HeaderOnly:
+	case c.opt.Cells:
+		c.cdec = game.NewCellDecoder()
+	default:
+		c.dec = game.NewDecoder()
+	}
+}
+
+// cellSnapshot handles a cell-stream snapshot message.
+func (c *Client) cellSnapshot(msg []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := &c.st
+	st.Snapshots++
+	var h game.CellSnapshotHeader
+	var err error
+	switch {
+	case !c.opt.Cells:
+		err = game.ErrType // not asked for
+	case c.cdec != nil:
+		h, err = c.cdec.Apply(msg)
+	default:
+		h, err = c.ctr.Apply(msg)
+	}
+	if h.ID != 0 && !errors.Is(err, game.ErrType) {
+		if st.FirstID == 0 || int32(h.ID-st.FirstID) < 0 {
+			st.FirstID = h.ID
+		}
+		if st.LastID == 0 || int32(h.ID-st.LastID) > 0 {
+			st.LastID = h.ID
+		}
+	}
+	switch {
+	case err == nil && c.cdec == nil:
+		st.Tracked++
+	case err == nil:
+		st.Applied++
+	case errors.Is(err, game.ErrDuplicate), errors.Is(err, game.ErrStale):
+		st.Stale++
+	case errors.Is(err, game.ErrBaselineMissing):
+		st.NoBaseline++
+	case errors.Is(err, game.ErrHashMismatch):
+		st.HashMismatch++
+		st.Bad++
+	default:
+		st.Bad++
+	}
+}
+
 func (c *Client) sendInput() {
 	in := c.Input()
 	c.seq++
 	copy(c.hist[1:], c.hist[:len(c.hist)-1])
 	c.hist[0] = game.SeqInput{Seq: c.seq, In: in}
 	c.mu.Lock()
-	if c.dec != nil {
+	switch {
+	case c.dec != nil:
 		c.msg.Ack = c.dec.Ack()
-	} else {
+	case c.cdec != nil:
+		c.msg.Ack = c.cdec.Ack()
+	case c.opt.Cells:
+		c.msg.Ack = c.ctr.Ack()
+	default:
 		c.msg.Ack = c.tr.Ack()
 	}
 	c.mu.Unlock()

@@ -77,18 +77,7 @@ func NewCellDecoder() *CellDecoder {
 func (d *CellDecoder) Newest() uint32 { return d.newest }
 
 // Ack returns the ack of the snapshots applied: the newest and the 32 before it.
-func (d *CellDecoder) Ack() Ack {
-	a := Ack{Newest: d.newest}
-	if d.newest == 0 {
-		return a
-	}
-	for i := range uint32(32) {
-		if id := d.newest - 1 - i; id != 0 && d.applied[id%KeepTables] == id {
-			a.Bits |= 1 << i
-		}
-	}
-	return a
-}
+func (d *CellDecoder) Ack() Ack { return ackOf(&d.applied, d.newest) }
 
 // copyOf returns the copy of cell ci from snapshot id, or nil.
 func (d *CellDecoder) copyOf(ci int, id uint32) *cellCopy {
@@ -327,4 +316,52 @@ func (d *CellDecoder) Each(fn func(id uint16, e *Entity)) {
 			}
 		}
 	}
+}
+
+// CellTracker follows a cell-stream snapshot stream from the headers alone and acks
+// what it receives, as a [CellDecoder] would if every snapshot applied: for load
+// generators, whose decoding would compete for the CPU with the server they measure.
+// The server then codes blocks against copies the tracker does not hold, which it
+// never reads. The zero CellTracker is ready to use.
+type CellTracker struct {
+	applied [KeepTables]uint32
+	newest  uint32
+}
+
+// Apply takes the header of snapshot message msg. It returns the header errors of
+// [ParseCellSnapshotHeader], or [ErrDuplicate] or [ErrStale] as [CellDecoder.Apply].
+func (t *CellTracker) Apply(msg []byte) (CellSnapshotHeader, error) {
+	h, _, err := ParseCellSnapshotHeader(msg)
+	if err != nil {
+		return h, err
+	}
+	if t.applied[h.ID%KeepTables] == h.ID {
+		return h, ErrDuplicate
+	}
+	if t.newest != 0 && int32(t.newest-h.ID) >= KeepTables {
+		return h, ErrStale
+	}
+	t.applied[h.ID%KeepTables] = h.ID
+	if t.newest == 0 || int32(h.ID-t.newest) > 0 {
+		t.newest = h.ID
+	}
+	return h, nil
+}
+
+// Ack returns the ack of the snapshots taken, as [CellDecoder.Ack].
+func (t *CellTracker) Ack() Ack { return ackOf(&t.applied, t.newest) }
+
+// ackOf returns the ack of the snapshots whose ids applied holds (by id mod
+// KeepTables), newest the newest of them.
+func ackOf(applied *[KeepTables]uint32, newest uint32) Ack {
+	a := Ack{Newest: newest}
+	if newest == 0 {
+		return a
+	}
+	for i := range uint32(32) {
+		if id := newest - 1 - i; id != 0 && applied[id%KeepTables] == id {
+			a.Bits |= 1 << i
+		}
+	}
+	return a
 }

@@ -310,3 +310,24 @@ func CellEntities(f *Frame, cx, cy int) []uint16 {
 
 // GridSize returns the columns and rows of f's interest grid.
 func GridSize(f *Frame) (cols, rows int) { return f.cols, f.rows }
+
+// TestMsgTypesDistinct: every message type has its own first byte.
+func TestMsgTypesDistinct(t *testing.T) {
+	seen := map[MsgType]string{}
+	for _, m := range []struct {
+		t    MsgType
+		name string
+	}{
+		{TypeHello, "hello"}, {TypeInput, "input"}, {TypeWelcome, "welcome"}, {TypeKick, "kick"},
+		{TypeError, "error"}, {TypeSnapshot, "snapshot"}, {TypeCellSnapshot, "cell snapshot"},
+		{TypeUploadBegin, "upload begin"}, {TypeUploadChunk, "upload chunk"}, {TypeFetchArt, "fetch art"},
+		{TypeUploadAck, "upload ack"}, {TypeUploadDone, "upload done"}, {TypeUploadError, "upload error"},
+		{TypeCanvasInfo, "canvas info"}, {TypeArtChunk, "art chunk"}, {TypeFetchError, "fetch error"},
+		{TypeShadowList, "shadow list"}, {TypeRedirect, "redirect"},
+	} {
+		if o, ok := seen[m.t]; ok {
+			t.Errorf("%s and %s are both %#02x", o, m.name, uint8(m.t))
+		}
+		seen[m.t] = m.name
+	}
+}

@@ -21,7 +21,7 @@ const (
 	TypeError    MsgType = 0x12 // server → client: non-fatal error report
 	TypeSnapshot MsgType = 0x13 // server → client: world snapshot (delta + zstd)
 	// TypeCellSnapshot: server → client, protocol version 5: a cell-stream snapshot.
-	TypeCellSnapshot MsgType = 0x14
+	TypeCellSnapshot MsgType = 0x1C
 )
 
 func (t MsgType) String() string {
@@ -44,8 +44,14 @@ func (t MsgType) String() string {
 	return fmt.Sprintf("type(%#02x)", uint8(t))
 }
 
-// ProtocolVersion is the version a client announces in [HelloMsg].
+// ProtocolVersion is the version a client announces in [HelloMsg] for per-client
+// delta snapshots ([TypeSnapshot]); a client that sends its bare token gets them too.
 const ProtocolVersion = 4
+
+// CellProtocolVersion is the version a client announces in [HelloMsg] for cell-stream
+// snapshots ([TypeCellSnapshot], see [CellEncoder]). Everything else is as in
+// ProtocolVersion.
+const CellProtocolVersion = 5
 
 // PeekType returns the type of message b without parsing the rest.
 func PeekType(b []byte) (MsgType, error) {

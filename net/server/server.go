@@ -184,7 +184,9 @@ type client struct {
 	session  uint32
 	state    clientState
 	id       ecs.NetID
-	view     *game.ClientView
+	view     *game.ClientView // protocol version 4
+	cview    *game.CellView   // protocol version 5 (cells)
+	cells    bool             // the client's Hello asked for cell streams
 	deadline time.Time // hello deadline, then input deadline
 	in       ecs.Input // last input applied
 	seq      uint32    // newest input sequence applied
@@ -327,7 +329,7 @@ func New(tr enet.Transport, cfg Config) (*Server, error) {
 		nw = runtime.GOMAXPROCS(0)
 	}
 	for i := range nw {
-		wk := &encodeWorker{enc: game.NewEncoder(), codec: codec, ring: s.ring}
+		wk := &encodeWorker{enc: game.NewEncoder(), cenc: game.NewCellEncoder(), codec: codec, ring: s.ring}
 		if i > 0 {
 			wk.jobs = make(chan encodeJob)
 			go wk.run(&s.encWG)
@@ -670,10 +672,11 @@ func (s *Server) hello(c *client, pkt []byte, now time.Time, cmds []ecs.Command)
 			s.st.Dropped[DropMessage]++
 			return s.kick(c, game.ReasonProtocol, "malformed hello", cmds)
 		}
-		if h.Version != game.ProtocolVersion {
-			return s.kick(c, game.ReasonVersion, fmt.Sprintf("protocol version %d, server speaks %d", h.Version, game.ProtocolVersion), cmds)
+		if h.Version != game.ProtocolVersion && h.Version != game.CellProtocolVersion {
+			return s.kick(c, game.ReasonVersion, fmt.Sprintf("protocol version %d, server speaks %d and %d", h.Version, game.ProtocolVersion, game.CellProtocolVersion), cmds)
 		}
 		token = h.Token
+		c.cells = h.Version == game.CellProtocolVersion
 	}
 	token = bytes.TrimRight(token, "\r\n")
 	id, err := game.VerifyToken(s.cfg.Key, token, now)
@@ -756,8 +759,13 @@ func (s *Server) takeOver(c *client, id ecs.NetID, cmds []ecs.Command) []ecs.Com
 func (s *Server) welcome(c *client, id ecs.NetID, w *ecs.World) {
 	c.id, c.state = id, playing
 	c.deadline = s.cfg.Clock().Add(s.cfg.InputTimeout)
-	c.view = game.NewClientView(id)
-	c.view.BytesPerSnapshot = s.cfg.BytesPerSnapshot
+	if c.cells {
+		c.cview = game.NewCellView(id)
+		c.cview.BytesPerSnapshot = s.cfg.BytesPerSnapshot
+	} else {
+		c.view = game.NewClientView(id)
+		c.view.BytesPerSnapshot = s.cfg.BytesPerSnapshot
+	}
 	s.st.Clients++
 	s.out = game.AppendWelcome(s.out[:0], &game.WelcomeMsg{
 		NetID: id, Tick: w.G.Tick, TickRate: w.G.Rate, ArenaW: w.G.ArenaW, ArenaH: w.G.ArenaH,
@@ -862,6 +870,7 @@ const minParallelClients = 32
 // world state: which worker encodes a client changes nothing in the simulation.
 type encodeWorker struct {
 	enc   *game.Encoder
+	cenc  *game.CellEncoder // its blocks are shared by the clients this worker encodes
 	ring  *game.FrameRing // the server's: acks read its frames
 	codec godot.Codec
 	out   []byte
@@ -885,21 +894,34 @@ func (wk *encodeWorker) run(wg *sync.WaitGroup) {
 
 func (wk *encodeWorker) encode(f *game.Frame, clients []*client) {
 	for _, c := range clients {
-		if c.acked {
-			c.view.Ack(wk.ring, c.ack)
-			c.acked = false
-		}
 		var err error
-		wk.out, err = wk.enc.AppendSnapshot(wk.out[:0], f, c.view)
-		if err != nil {
-			continue
+		if c.cview != nil {
+			if c.acked {
+				c.cview.Ack(c.ack)
+				c.acked = false
+			}
+			if wk.out, err = wk.cenc.AppendSnapshot(wk.out[:0], f, c.cview); err != nil {
+				continue
+			}
+			if st := &wk.cenc.Stats; st.Records > 0 {
+				wk.records += int64(st.Records)
+				wk.recordBytes += int64(st.Size - game.CellSnapshotHeaderSize)
+			}
+		} else {
+			if c.acked {
+				c.view.Ack(wk.ring, c.ack)
+				c.acked = false
+			}
+			if wk.out, err = wk.enc.AppendSnapshot(wk.out[:0], f, c.view); err != nil {
+				continue
+			}
+			if st := &wk.enc.Stats; st.Records > 0 {
+				wk.records += int64(st.Records)
+				wk.recordBytes += int64(st.Size - game.SnapshotHeaderSize)
+			}
 		}
 		wk.snapshots++
 		wk.bytes += int64(len(wk.out))
-		if st := &wk.enc.Stats; st.Records > 0 {
-			wk.records += int64(st.Records)
-			wk.recordBytes += int64(st.Size - game.SnapshotHeaderSize)
-		}
 		wk.buf = wk.codec.AppendRaw(wk.buf[:0], int32(c.godotID), wk.out)
 		c.peer.Send(wk.codec.Channel(false), wk.buf, 0)
 	}
