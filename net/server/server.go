@@ -187,9 +187,9 @@ type client struct {
 	view     *game.ClientView // protocol version 4
 	cview    *game.CellView   // protocol version 5 (cells)
 	cells    bool             // the client's Hello asked for cell streams
-	deadline time.Time // hello deadline, then input deadline
-	in       ecs.Input // last input applied
-	seq      uint32    // newest input sequence applied
+	deadline time.Time        // hello deadline, then input deadline
+	in       ecs.Input        // last input applied
+	seq      uint32           // newest input sequence applied
 	bad      int
 	up       *upload   // current upload
 	fetches  []*fetch  // queued art streams, first is being sent
@@ -871,7 +871,7 @@ const minParallelClients = 32
 type encodeWorker struct {
 	enc   *game.Encoder
 	cenc  *game.CellEncoder // its blocks are shared by the clients this worker encodes
-	ring  *game.FrameRing // the server's: acks read its frames
+	ring  *game.FrameRing   // the server's: acks read its frames
 	codec godot.Codec
 	out   []byte
 	buf   []byte
