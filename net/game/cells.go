@@ -153,6 +153,16 @@ func (f *Frame) indexStreamCells(prev *Frame) {
 	s.start[0] = 0
 }
 
+// StreamCell returns the stream cell (see [CellEncoder]) of entity id in f, or -1 if
+// f does not hold it. Encoding the clients of one cell on one goroutine lets them
+// share their blocks.
+func (f *Frame) StreamCell(id ecs.NetID) int {
+	if int(id) >= len(f.sc.of) {
+		return -1
+	}
+	return int(f.sc.of[id])
+}
+
 // CellView is the server's state of one cell-stream client: which copy of each cell
 // it holds, and what its snapshots in flight carried. A CellView is used by one
 // goroutine at a time.
@@ -250,6 +260,8 @@ type CellEncoder struct {
 	params  [numLists]uint8 // the Rice parameters of the current frame's blocks
 	statSum [numLists]uint64
 	statN   [numLists]int
+	// turn[r]: the cells whose turn it is in the current frame at distance r (bits).
+	turn [maxCellRadius + 1][]uint64
 }
 
 type cellBlock struct {
@@ -282,6 +294,19 @@ func (e *CellEncoder) newFrame(f *Frame) {
 		}
 	}
 	e.statSum, e.statN = [numLists]uint64{}, [numLists]int{}
+	// Whose turn it is, per distance: (id + cell) a multiple of the period.
+	n := f.cols * f.rows
+	for r := range e.turn {
+		period := uint32(CellPeriod)
+		if r > NearRadius {
+			period *= uint32(r * r)
+		}
+		e.turn[r] = grow(e.turn[r], (n+63)/64)
+		clear(e.turn[r])
+		for ci := int((period - f.ID%period) % period); ci < n; ci += int(period) {
+			e.turn[r][ci/64] |= 1 << (ci % 64)
+		}
+	}
 }
 
 // block returns the block of stream cell ci of f against the client's copy of it from
@@ -384,25 +409,41 @@ func (e *CellEncoder) AppendSnapshot(dst []byte, f *Frame, v *CellView) ([]byte,
 		self = int(f.sc.of[v.Self])
 		sx, sy = self%f.cols, self/f.cols
 	}
-	// The cells due, as (distance+1)<<16 | cell (the own cell: 0).
+	// The cells due, as (distance+1)<<16 | cell (the own cell: 0): the cells within
+	// maxCellRadius−1 ring by ring, then those farther whose turn it is.
 	e.due = e.due[:0]
-	for ci := range n {
+	due := func(ci, r int) {
+		if ci != self && e.turn[r][ci/64]&(1<<(ci%64)) == 0 {
+			return
+		}
 		if f.sc.start[ci] == f.sc.start[ci+1] && v.held[ci] == 0 {
-			continue // empty, and nothing held to empty
+			return // empty, and nothing held to empty
 		}
-		r := maxCellRadius
-		if self >= 0 {
-			r = min(max(absInt(ci%f.cols-sx), absInt(ci/f.cols-sy)), maxCellRadius)
-		}
-		period := uint32(CellPeriod)
-		if r > NearRadius {
-			period *= uint32(r * r)
-		}
-		switch {
-		case ci == self:
+		if ci == self {
 			e.due = append(e.due, int32(ci))
-		case (f.ID+uint32(ci))%period == 0:
+		} else {
 			e.due = append(e.due, int32(r+1)<<16|int32(ci))
+		}
+	}
+	if self >= 0 {
+		for r := range maxCellRadius {
+			for y := max(sy-r, 0); y <= min(sy+r, f.rows-1); y++ {
+				step := 1
+				if y != sy-r && y != sy+r {
+					step = 2 * r // the ring's left and right cells only
+				}
+				for x := sx - r; x <= sx+r; x += max(step, 1) {
+					if x >= 0 && x < f.cols {
+						due(y*f.cols+x, r)
+					}
+				}
+			}
+		}
+	}
+	far := uint32(CellPeriod * maxCellRadius * maxCellRadius)
+	for ci := int((far - f.ID%far) % far); ci < n; ci += int(far) {
+		if self < 0 || max(absInt(ci%f.cols-sx), absInt(ci/f.cols-sy)) >= maxCellRadius {
+			due(ci, maxCellRadius)
 		}
 	}
 	slices.Sort(e.due)

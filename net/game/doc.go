@@ -16,6 +16,13 @@
 // checking the server's state hash ([Table.Hash]). A [Tracker] follows the same stream
 // from the headers alone and acks as a Decoder would, for load generators.
 //
+// Cell streams (protocol version 5, [CellProtocolVersion]) are the other way to send
+// the same frames, chosen by the client's Hello: a client holds each interest cell as
+// of one snapshot, snapshots carry whole cells on a schedule every client follows, and
+// the block of a (cell, copy) pair is coded once per frame for every client holding
+// that copy ([CellEncoder], [CellView], [CellDecoder], [CellTracker]; "Cell streams"
+// below). The server's work per client is then mostly copying bytes.
+//
 // # Wire format (version 3)
 //
 // All integers are little-endian (StreamPeerBuffer's default). Every message starts with
@@ -331,6 +338,56 @@
 //	Redirect (0x1B, server → client, reliable), 2 + len bytes (≤ 66)
 //	  0  u8   type
 //	  1  u8   address length (1..64), then the UTF-8 "host:port"
+//
+// # Cell streams (protocol version 5)
+//
+// A client whose Hello says version 5 gets cell-snapshot messages instead of
+// snapshots; every other message is as in version 4. The world's interest grid
+// ([CellSize] cells) is read with a hysteresis, the stream cells: an entity stays in the
+// cell it was in at the previous frame until it is more than [CellMargin] (8 m) outside
+// it. A client holds, per stream cell, copies: the cell's entities as of a snapshot
+// that carried it, the last [CellCopies] (32) such snapshots it applied. A snapshot
+// carries whole cells, each as a block coded against one copy the client holds (the
+// newest one the server saw acked, if the server has sent the cell fewer than
+// CellCopies times since) or against nothing; applying a block to that copy gives
+// the cell's entities in the snapshot's frame, exactly. So a block is the same for
+// every client that holds the same copy: the server codes it once per frame and copies
+// it. For clients to hold the same copies they send the cells on one schedule: the
+// own cell (of the client's entity) in every snapshot, a cell within [NearRadius] when
+// (snapshot id + cell index) is a multiple of [CellPeriod] (3), a cell r > NearRadius
+// cells away (Chebyshev, r capped at 8) when it is a multiple of CellPeriod·r²; a cell
+// that does not fit the client's byte budget (as in version 4) waits for its next turn.
+//
+//	Cell snapshot (0x1C, server → client), at most MaxPacket = 1200 bytes
+//	  0  u8   type
+//	  1  u32  snapshot id (≠ 0): the frame it shows
+//	  5  u64  server tick
+//	  13 u64  table hash ("State hash") of the entities of the cells the snapshot
+//	          carries, as the client holds them after applying it
+//	  21 u32  payload size (uncompressed, ≤ MaxPayload)
+//	  25 …    one zstd frame of the payload, as in version 4
+//
+// The payload is a parameter section, then the blocks one after another, in ascending
+// cell order, to its end:
+//
+//	parameter section, 7 bytes: 14 Rice parameters of 4 bits (low nibble first): the
+//	  lists of removed ids, record ids, mask ranks, and columns 0..10 (the records that
+//	  are not new), which every block of the snapshot uses
+//	block: uvarint cell gap (cell index − previous block's − 1; the first block's from
+//	  −1), uvarint distance d (0: against no copy; else against the copy of snapshot
+//	  id − d), then a snapshot payload ("Snapshot payload") padded to a byte, with
+//	  three differences: the parameters of the lists above are not sent (the section's
+//	  are used), masks are coded as their index in the common order (no dictionary:
+//	  the rank list codes maskIndex), and the record ids are coded against the copy's
+//	  entities (ascending): a bit per entity of the copy (1: it has a record), then the
+//	  ids of the records of other entities (entities new to the cell) as gaps, with the
+//	  record count telling how many. The prediction-scale bit refers to the copy's
+//	  snapshot; every record's age is the snapshot's id less the copy's.
+//
+// A removal must name an entity of the copy, a record that is not new an entity of the
+// copy; the copy's entities without a record keep their values. The blocks' payloads
+// end where their bits do: a decoder reads a block, rounds up to a byte, and reads the
+// next header.
 //
 // # Interest management and budget
 //

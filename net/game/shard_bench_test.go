@@ -89,7 +89,7 @@ func benchViews(b *testing.B, cfg systems.Config, w *ecs.World, step func(), vie
 	enc := game.NewEncoder()
 	var buf []byte
 	var records, payload, examined, changed, tries int
-	d := viewDriver{clients: len(views), lag: lag, warm: warm,
+	d := viewDriver{clients: len(views), lag: lag, jitter: envInt("JITTER", 0), warm: warm,
 		reset: func() { records, payload, examined, changed, tries = 0, 0, 0, 0, 0 },
 		held: func(i int, f *game.Frame) (ecs.NetID, func(id int) (uint32, bool)) {
 			return views[i].Self, func(id int) (uint32, bool) { return game.HeldAge(views[i], f, id) }
@@ -128,6 +128,7 @@ func benchViews(b *testing.B, cfg systems.Config, w *ecs.World, step func(), vie
 // how old the values it holds are).
 type viewDriver struct {
 	clients, lag, warm int
+	jitter             int // each ack takes lag to lag+jitter snapshots
 	reset              func()
 	held               func(i int, f *game.Frame) (ecs.NetID, func(id int) (uint32, bool))
 	encode             func(i int, f *game.Frame)
@@ -137,10 +138,12 @@ type viewDriver struct {
 // run runs the loop and returns the snapshots encoded in the timed loop and the
 // staleness sampled then.
 func (d *viewDriver) run(b *testing.B, ring *game.FrameRing, w *ecs.World, step func()) (packets int, stale *staleness) {
-	acks := make([][]game.Ack, d.clients) // per client, the acks of the last lag snapshots
-	for i := range acks {
-		acks[i] = make([]game.Ack, d.lag)
+	type pending struct {
+		due uint32
+		a   game.Ack
 	}
+	acks := make([][]pending, d.clients) // per client, the acks in flight
+	rng := rand.New(rand.NewPCG(7, 8))
 	stale = &staleness{}
 	tick := func() {
 		f := ring.Capture(w)
@@ -155,11 +158,19 @@ func (d *viewDriver) run(b *testing.B, ring *game.FrameRing, w *ecs.World, step 
 		for i := range d.clients {
 			d.encode(i, f)
 			packets++
-			slot := &acks[i][int(f.ID)%d.lag]
-			if slot.Newest != 0 {
-				d.ack(i, *slot) // the ack of snapshot f.ID−lag arrives
+			q := acks[i][:0]
+			for _, p := range acks[i] {
+				if int32(f.ID-p.due) >= 0 {
+					d.ack(i, p.a) // the ack of a snapshot lag (+ jitter) back arrives
+				} else {
+					q = append(q, p)
+				}
 			}
-			*slot = game.Ack{Newest: f.ID, Bits: ^uint32(0)}
+			due := f.ID + uint32(d.lag)
+			if d.jitter > 0 {
+				due += uint32(rng.IntN(d.jitter + 1))
+			}
+			acks[i] = append(q, pending{due: due, a: game.Ack{Newest: f.ID, Bits: ^uint32(0)}})
 		}
 	}
 	for range d.warm {
@@ -263,7 +274,7 @@ func BenchmarkCellStreamPlayers(b *testing.B) {
 	enc := game.NewCellEncoder()
 	var buf []byte
 	var records, payload, blocks, built, news int
-	d := viewDriver{clients: len(views), lag: lag, warm: 600,
+	d := viewDriver{clients: len(views), lag: lag, jitter: envInt("JITTER", 0), warm: 600,
 		reset: func() { records, payload, blocks, built, news = 0, 0, 0, 0, 0 },
 		held: func(i int, f *game.Frame) (ecs.NetID, func(id int) (uint32, bool)) {
 			return views[i].Self, func(id int) (uint32, bool) { return views[i].Holds(f, id) }

@@ -835,6 +835,9 @@ func (s *Server) Broadcast(w *ecs.World) *game.Frame {
 			s.fanout = append(s.fanout, c)
 		}
 	}
+	// Each worker gets clients of neighbouring cells: cell-stream clients there
+	// share the blocks their worker codes.
+	slices.SortStableFunc(s.fanout, func(a, b *client) int { return f.StreamCell(a.id) - f.StreamCell(b.id) })
 	s.workMu.RLock()
 	defer s.workMu.RUnlock()
 	n := len(s.workers)
