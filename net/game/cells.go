@@ -33,6 +33,11 @@ const (
 	CellSnapshotHeaderSize = 1 + 4 + 8 + 8 + 4
 	// MaxCells bounds the interest grid of cell streams (cells of CellSize).
 	MaxCells = 1 << 14
+	// CellAlign: a block of a client's own cell is coded against its newest acked
+	// copy from a snapshot whose id is a multiple of CellAlign, if it holds one (one
+	// of CellAlign·CellPeriod for the other cells within NearRadius), else against its
+	// newest acked copy: clients whose acks arrive at different times then share it.
+	CellAlign = 2
 	// maxCellRadius caps the distance (in cells) the schedule's period grows with.
 	maxCellRadius = 8
 	// maxCellBase is the oldest copy a block is coded against, in snapshots: older
@@ -178,6 +183,7 @@ type CellView struct {
 	heldSeq []uint16 // per cell: sends of the cell up to that copy
 	sendSeq []uint16 // per cell: sends of the cell
 	sentID  [KeepTables]uint32
+	acked   [KeepTables]bool       // the snapshot sentID was acked
 	sent    [KeepTables][]cellSend // per snapshot in flight: the cells it carried
 }
 
@@ -208,13 +214,39 @@ func (v *CellView) Ack(a Ack) {
 		if id == 0 || v.sentID[slot] != id {
 			continue
 		}
+		if v.acked[slot] {
+			continue
+		}
+		v.acked[slot] = true
 		for _, c := range v.sent[slot] {
 			if v.held[c.cell] == 0 || int32(id-v.held[c.cell]) > 0 {
 				v.held[c.cell], v.heldSeq[c.cell] = id, c.seq
 			}
 		}
-		v.sentID[slot] = 0
 	}
+}
+
+// alignedBase returns the newest snapshot in flight whose copy of cell ci the client
+// acked, that is a multiple of align (offset by the cell index) and that the client
+// still holds, or 0. Clients whose acks come at different times hold different newest
+// copies of a cell; most of them hold the aligned one too, and share its blocks.
+func (v *CellView) alignedBase(f *Frame, ci int, align uint32) uint32 {
+	first := f.ID - 1 - (f.ID-1+uint32(ci))%align // (first + ci) % align == 0
+	for id := first; f.ID-id <= KeepTables && id != 0; id -= align {
+		slot := id % KeepTables
+		if v.sentID[slot] != id || !v.acked[slot] {
+			continue
+		}
+		for _, c := range v.sent[slot] {
+			if int(c.cell) == ci {
+				if v.sendSeq[ci]-c.seq >= CellCopies {
+					return 0
+				}
+				return id
+			}
+		}
+	}
+	return 0
 }
 
 // Holds reports whether the client, as far as its acks tell, holds entity id of
@@ -369,10 +401,15 @@ func (e *CellEncoder) block(f *Frame, ci int, base uint32) cellBlock {
 
 // baseOf returns the snapshot whose copy of cell ci the block for v is coded against
 // (0: none, or one the client may no longer hold or the ring no longer has).
-func (v *CellView) baseOf(f *Frame, ci int) uint32 {
+func (v *CellView) baseOf(f *Frame, ci int, align uint32) uint32 {
 	base := v.held[ci]
 	if base == 0 || f.ID-base > maxCellBase || v.sendSeq[ci]-v.heldSeq[ci] >= CellCopies {
 		return 0
+	}
+	if align > 1 {
+		if a := v.alignedBase(f, ci, align); a != 0 {
+			base = a
+		}
 	}
 	if b := f.ring.Frame(base); b == nil || len(b.sc.start) != len(f.sc.start) {
 		return 0
@@ -398,7 +435,7 @@ func (e *CellEncoder) AppendSnapshot(dst []byte, f *Frame, v *CellView) ([]byte,
 	}
 	e.Stats = CellStats{}
 	slot := f.ID % KeepTables
-	v.sentID[slot] = 0 // not acked within KeepTables snapshots: lost
+	v.sentID[slot], v.acked[slot] = 0, false // not acked within KeepTables snapshots: lost
 	v.credit = min(v.credit+v.BytesPerSnapshot, MaxPacket)
 	// A cell left out waits for its next turn: sent out of turn, its copy would be one
 	// no other client holds, and its blocks would not be shared.
@@ -451,7 +488,14 @@ func (e *CellEncoder) AppendSnapshot(dst []byte, f *Frame, v *CellView) ([]byte,
 	size := 0
 	for _, d := range e.due {
 		ci := int(d & 0xffff)
-		base := v.baseOf(f, ci)
+		align := uint32(CellAlign)
+		if ci != self {
+			align *= CellPeriod
+			if d>>16 > NearRadius+1 {
+				align = 1 // far cells: rare sends, which few acks straddle
+			}
+		}
+		base := v.baseOf(f, ci, align)
 		blk := e.block(f, ci, base)
 		hdr := uvarintLen(uint64(ci)) + uvarintLen(uint64(blk.distance)) // at most
 		if size+hdr+blk.n > budget && (ci != self || size+hdr+blk.n > limit) {
