@@ -31,7 +31,7 @@ func runBots(args []string, stdout, stderr io.Writer) int {
 	dialTimeout := fs.Duration("dial-timeout", client.DefaultDialTimeout, "how long a bot waits for its welcome")
 	failover := fs.Bool("failover", true, "when the shard is lost, reconnect to the shadows it announced (highest rank first)")
 	decodeEvery := fs.Int("decode-every", 1, "1 in N bots decodes its snapshots and checks their state hashes; the others ack from the headers alone, as a decoding client would (1: all decode)")
-	protocol := fs.Int("protocol", game.CellProtocolVersion, "snapshots the bots ask for: 5, cell streams (shared per cell, cheaper to serve), or 4, per-client deltas (what the Godot client speaks)")
+	protocol := fs.Int("protocol", game.ProtocolVersion, "snapshots the bots ask for: 4, per-client deltas (what the Godot client speaks by default), or 5, cell streams (blocks shared per cell: cheaper to serve)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object on the last stdout line")
 	loadKey := keyFlag(fs)
 	startProfile := profileFlag(fs)

@@ -1,6 +1,7 @@
 package game
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -330,4 +331,46 @@ func TestMsgTypesDistinct(t *testing.T) {
 		}
 		seen[m.t] = m.name
 	}
+}
+
+// FuzzCellBlock fuzzes the payload parser in its version 5 modes (the parameters of the
+// snapshot's section, ids against a copy's entities, a block read as a prefix of what
+// follows it): no input panics, a block it accepts is at most its input, and coding
+// the parsed block again gives its bytes.
+func FuzzCellBlock(f *testing.F) {
+	var params [numLists]uint8
+	for _, i := range cellLists {
+		params[i] = uint8(i % 5)
+	}
+	members := []uint16{1, 3, 5, 40}
+	var p payload
+	p.shared, p.byMembers, p.members = &params, true, members
+	b, c := Entity{X: 100, Y: 200, VX: 3, Speed: 7}, Entity{X: 130, Y: 190, VX: 4, Head: 9, Speed: 7, Machine: 2, Team: 1}
+	p.predK, p.predSame = [2]uint16{1000, 2000}, true
+	p.add(3, diffMask(&b, &c), &b, &c, 3%40) // fuzzSeen: written id%40 snapshots ago
+	p.add(9, diffMask(&zeroEntity, &c)|FlagNew, &zeroEntity, &c, 0)
+	p.add(40, diffMask(&b, &c), &b, &c, 40%40)
+	p.rem = append(p.rem, 5)
+	seed := p.append(nil)
+	var q payload
+	q.shared, q.byMembers, q.members, q.prefix = &params, true, members, true
+	if err := q.parse(append(seed, 0xff), 100, fuzzSeen{}); err != nil || q.consumed != len(seed) || len(q.ids) != 3 {
+		f.Fatalf("the seed does not parse: %v, %d of %d bytes, %d records", err, q.consumed, len(seed), len(q.ids))
+	}
+	f.Add(seed)
+	f.Add(append(seed, 0xff, 0))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var q payload
+		q.shared, q.byMembers, q.members, q.prefix = &params, true, members, true
+		if err := q.parse(in, 100, fuzzSeen{}); err != nil {
+			return
+		}
+		if q.consumed > len(in) {
+			t.Fatalf("read %d bytes of %d", q.consumed, len(in))
+		}
+		if out := q.append(nil); !bytes.Equal(out, in[:q.consumed]) {
+			t.Fatalf("parse → append differs: %x vs %x", out, in[:q.consumed])
+		}
+	})
 }
