@@ -17,6 +17,10 @@
 // [Client.Close] disconnects. [Client.Done] and [Client.Err] report a session that the
 // server ended (a kick or a disconnect).
 //
+// With [Options].Cells the client opens its session with a Hello of protocol version 5
+// instead of its bare token and gets cell streams, which a [game.CellDecoder] applies
+// and hash-checks (it keeps copies of cells, not a table: [Client.Table] gives nil).
+//
 // Art: [Client.Upload] sends an image (PNG or JPEG) in 1 KiB chunks on the reliable
 // channel, a window ahead of the server's acks, and returns the canvas placed for it
 // ([UploadResult]); after a reconnect with the same client id it resumes where the

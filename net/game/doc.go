@@ -23,7 +23,7 @@
 // that copy ([CellEncoder], [CellView], [CellDecoder], [CellTracker]; "Cell streams"
 // below). The server's work per client is then mostly copying bytes.
 //
-// # Wire format (version 3)
+// # Wire format (version 4)
 //
 // All integers are little-endian (StreamPeerBuffer's default). Every message starts with
 // its type byte ([MsgType]). Parsers reject short input, trailing bytes and out-of-range
@@ -31,7 +31,9 @@
 //
 //	Hello   (0x01, client → server), exactly HelloSize = 300 bytes
 //	  0  u8   type
-//	  1  u16  protocol version (3: Rice-coded payloads; 2 had byte columns; 1 no merge bits)
+//	  1  u16  protocol version: 4 (snapshots as below), 5 (cell streams: see "Cell
+//	          streams"); a bare token instead of a Hello means 4. (3 had a 4-byte
+//	          checksum and counts; 2 had byte columns; 1 no merge bits.)
 //	  3  u8   token length n (≤ 255)
 //	  4  n    token text
 //	  4+n     zero padding to 300 bytes: no server reply before authentication is larger
