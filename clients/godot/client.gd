@@ -2,7 +2,12 @@
 #
 #   godot3-server --path clients/godot -- --host=127.0.0.1 --port=7777 --token=TOKEN \
 #       [--snapshots=N] [--packets=N] [--timeout=SECONDS] [--dump=1] [--fps=N]
-#       [--upload=PATH] [--fetch=1] [--canvases=N]
+#       [--upload=PATH] [--fetch=1] [--canvases=N] [--protocol=4|5]
+#
+# --protocol=5 asks for cell streams (protocol version 5): the first packet is a
+# Hello message (version 5 and the token) instead of the bare token, and the
+# server sends cell snapshots (0x1C), decoded per cell (CSNAP lines). The
+# default, 4, sends the bare token and gets per-client delta snapshots.
 #
 # --upload=PATH uploads the PNG/JPEG file after the Welcome (chunks of 1 KiB on
 # the reliable channel, a 64 KiB window over the server's acks) and quits when
@@ -24,6 +29,10 @@
 #   KICK <code> <text>          the server closed the session (then exit 3)
 #   NOTICE <code> <text>        a non-fatal Error message
 #   SNAP <id> <base> <tick> <entities> <hash hex> <match|MISMATCH>
+#   CSNAP <id> <tick> <blocks> <deltas> <entities> <hash hex> <match|MISMATCH>
+#                               a cell snapshot decoded (--protocol=5): cells
+#                               carried, those coded against a held copy, their
+#                               entities and table hash
 #   SNAP_DROP <id> <reason>     a snapshot not applied (e.g. baseline not held)
 #   UNKNOWN <type hex> <len>    a message of unknown type
 #   UPLOAD_RESUME <offset>      the server continues an earlier upload from there
@@ -60,6 +69,7 @@ var fetch := false
 var fps := 120
 var upload_path := ""
 var want_canvases := 0
+var proto_version := 4
 
 var protocol
 var connected := false
@@ -74,6 +84,7 @@ func _ready() -> void:
 		return
 	protocol = Protocol.new()
 	protocol.fetch_art = fetch
+	protocol.version = proto_version
 	# Headless Godot otherwise spins a core; ENet is polled once per frame.
 	Engine.target_fps = fps
 	var peer := NetworkedMultiplayerENet.new()
@@ -125,6 +136,11 @@ func parse_args(args: PoolStringArray) -> bool:
 				fetch = val == "1" or val == "true"
 			"canvases":
 				want_canvases = int(val)
+			"protocol":
+				if val != "4" and val != "5":
+					print("ERROR --protocol=4 or 5")
+					return false
+				proto_version = int(val)
 			_:
 				print("ERROR unknown option --%s" % key)
 				return false

@@ -3,8 +3,11 @@
 # net/game/doc.go; the Go reference is net/game/decode.go (Decoder.Apply,
 # Table.Hash) and net/game/msg.go. This file is the only place the client
 # knows the protocol; client.gd only moves bytes and prints the lines it returns.
+# With version = 5 it speaks cell streams instead (doc.go, "Cell streams";
+# Go reference: net/game/celldecode.go, CellDecoder): see apply_cell_snapshot.
 #
 #   hello(token)      first packet after connecting: the token's UTF-8 text
+#                     (version 4), or a Hello message asking for version 5
 #   on_packet(data)   one server message -> output lines (WELCOME, KICK, SNAP...)
 #   poll(delta)       -> Input messages (0x02) to send now, at the tick rate
 #
@@ -37,6 +40,7 @@ const TYPE_CANVAS_INFO = 0x17
 const TYPE_ART_CHUNK = 0x18
 const TYPE_FETCH_ERROR = 0x19
 const TYPE_SHADOW_LIST = 0x1A
+const TYPE_CELL_SNAPSHOT = 0x1C # protocol version 5
 const ART_CHUNK = 1024 # bytes per UploadChunk
 const UPLOAD_WINDOW = 65536 # bytes sent beyond the newest UploadAck
 
@@ -91,6 +95,27 @@ class Table:
 	var pred_k := [0, 0] # the position prediction's scale of the snapshot (KX, KY)
 
 
+# ---- cell streams (protocol version 5; net/game/cells.go, celldecode.go) ----
+const CELL_PROTOCOL = 5
+const HELLO_SIZE = 300 # a Hello is zero-padded to exactly this size
+const MAX_TOKEN_LEN = 255
+const CELL_HEADER_SIZE = 25 # u8 type, u32 id, u64 tick, u64 hash, u32 size
+const CELL_COPIES = 32 # copies kept per cell
+const MAX_CELLS = 16384
+const CELL_PARAMS = 14 # Rice parameters of the parameter section: removed ids,
+# record ids, mask ranks, then columns 0..10 (records that are not new)
+const CELL_PARAMS_SIZE = 7
+
+
+# CellCopy is the client's copy of one cell as of snapshot id.
+class CellCopy:
+	var id := 0
+	var pred_k := [0, 0] # the position prediction's scale of the block that made it
+	var ids := PoolIntArray() # NetIDs, ascending
+	var ents := [] # per id: entity array, as Table.ents' (entity arrays are shared, never mutated)
+	var sum := 0 # wrapping sum of the entity hashes
+
+
 # ---- session state ----
 var welcomed := false
 var kicked := false
@@ -110,6 +135,15 @@ var matched := 0
 var mismatched := 0
 var dropped := 0
 var verbose_drops := true
+var version := 4 # protocol version asked for in hello: 4, or 5 (cell streams)
+
+# ---- cell decoder state (version 5) ----
+var cells := {} # cell index -> Array of CellCopy, ascending (serial order) by id
+var cell_applied := PoolIntArray() # KEEP_TABLES slots: ids of the snapshots applied
+var cell_newest := 0 # id of the newest snapshot applied (0 = none)
+var cell_params := PoolIntArray() # the current snapshot's parameter section
+var _blk_end := 0 # where the block apply_block parsed ends
+var _uv_end := 0 # where the uvarint _uvarint read ends
 
 # ---- input state ----
 var seq := 0
@@ -126,6 +160,10 @@ var mask_at := PoolIntArray() # index in the mask order -> mask (see COMMON_MASK
 
 func _init() -> void:
 	tables.resize(KEEP_TABLES)
+	cell_applied.resize(KEEP_TABLES)
+	for i in range(KEEP_TABLES):
+		cell_applied[i] = 0
+	cell_params.resize(CELL_PARAMS)
 	rng.seed = 1
 	var listed := {}
 	for m in COMMON_MASKS:
@@ -137,7 +175,21 @@ func _init() -> void:
 
 
 func hello(token: String) -> PoolByteArray:
-	return token.to_utf8()
+	if version != CELL_PROTOCOL:
+		return token.to_utf8()
+	# Hello (net/game/msg.go: AppendHello): u8 type, u16 version, u8 token length,
+	# the token, zero padding to HELLO_SIZE bytes.
+	var tok := token.to_utf8()
+	if tok.size() > MAX_TOKEN_LEN:
+		tok = tok.subarray(0, MAX_TOKEN_LEN - 1) # the server rejects it
+	var b := StreamPeerBuffer.new()
+	b.put_u8(TYPE_HELLO)
+	b.put_u16(version)
+	b.put_u8(tok.size())
+	b.put_data(tok)
+	while b.get_size() < HELLO_SIZE:
+		b.put_u8(0)
+	return b.data_array
 
 
 # on_packet handles one server message and returns the lines to print.
@@ -147,6 +199,8 @@ func on_packet(data: PoolByteArray) -> Array:
 	match data[0]:
 		TYPE_SNAPSHOT:
 			return [apply_snapshot(data)]
+		TYPE_CELL_SNAPSHOT:
+			return [apply_cell_snapshot(data)]
 		TYPE_WELCOME:
 			return on_welcome(data)
 		TYPE_KICK, TYPE_ERROR:
@@ -236,6 +290,8 @@ func newest_table() -> Table:
 
 
 func entities() -> int:
+	if version == CELL_PROTOCOL:
+		return cell_entities()
 	var t := newest_table()
 	return t.count if t != null else 0
 
@@ -429,66 +485,9 @@ func decode_into(t: Table, p: PoolByteArray, snap: int, has_base: bool) -> bool:
 				age >>= 1
 				sh += 1
 			shifts.append(sh)
-	# Columns in wire order: [group bit, kind (0 u8, 1 u16, 2 zigzag i8, 3 zigzag
-	# i16)], as net/game/payload.go's columns. Each has a parameter for the values
-	# of records that are not new and one for those of new records (if any), then
-	# the values of the former and those of the latter, each in record order.
-	var cols := []
-	var ci := -1
-	for c in COLUMNS:
-		ci += 1
-		var bit: int = c[0]
-		var cnt: int = g[bit]
-		var vals := PoolIntArray()
-		if cnt > 0:
-			vals.resize(cnt)
-			var ko := 0
-			var kn := 0
-			var dn := 0 # new records' values delta-coded
-			if cnt > gn[bit]:
-				ko = _bits(4)
-			if gn[bit] > 0:
-				dn = _bits(1)
-				kn = _bits(4)
-			var kind: int = c[1]
-			var mask: int = 0xff if kind == 0 or kind == 2 else 0xffff # the column's width
-			# The values of the records that are not new, then those of the new ones.
-			var nold: int = cnt - gn[bit]
-			var both := PoolIntArray()
-			both.resize(cnt)
-			var prev := 0 # the previous new record's value
-			for i in range(cnt):
-				var isnew := i >= nold
-				var k := kn if isnew else ko
-				if ci < 2 and not isnew: # a position delta: base (coded + 8) plus shift
-					k = int(clamp(ko - 8 + shifts[i], 0, 15))
-				var u := _rice(k)
-				if _bad or u > mask:
-					return false
-				if isnew and dn:
-					u = (prev + ((u >> 1) ^ -(u & 1))) & mask
-					prev = u
-				elif kind >= 2: # zigzag back; kept in wire form (u8 byte, u16 mod 65536)
-					u = ((u >> 1) ^ -(u & 1)) & mask
-				both[i] = u
-			if nold == 0 or nold == cnt:
-				vals = both
-			else: # into record order
-				var io := 0
-				var inew := nold
-				var i := 0
-				for j in range(nrec):
-					var mj: int = masks[j]
-					if not (mj >> bit) & 1:
-						continue
-					if mj & FLAG_NEW:
-						vals[i] = both[inew]
-						inew += 1
-					else:
-						vals[i] = both[io]
-						io += 1
-					i += 1
-		cols.append(vals)
+	var cols := _read_columns(nrec, masks, g, gn, shifts, PoolIntArray())
+	if cols.empty():
+		return false
 	if _bad or _byte != n or _nb >= 8 or _acc != 0:
 		return false # short, trailing bytes, or padding that is not zero
 	# Apply: removals, then records.
@@ -578,6 +577,80 @@ func decode_into(t: Table, p: PoolByteArray, snap: int, has_base: bool) -> bool:
 		ents[id] = e
 	t.written = ids
 	return true
+
+
+# _read_columns reads the columns of a payload (net/game/payload.go: parse) for
+# nrec records with masks, g and gn the records (and new records) per group and
+# shifts the age shifts of the position records that are not new. shared, when
+# not empty, holds the Rice parameters of the columns of the records that are
+# not new (a cell-stream snapshot's parameter section, indices 3.. for columns
+# 0..10): they are then not read from the stream. It returns the 13 columns,
+# each in record order, or [] on any malformation.
+func _read_columns(nrec: int, masks: PoolIntArray, g: Array, gn: Array, shifts: PoolIntArray, shared: PoolIntArray) -> Array:
+	# Columns in wire order: [group bit, kind (0 u8, 1 u16, 2 zigzag i8, 3 zigzag
+	# i16)], as net/game/payload.go's columns. Each has a parameter for the values
+	# of records that are not new and one for those of new records (if any), then
+	# the values of the former and those of the latter, each in record order.
+	var cols := []
+	var ci := -1
+	for c in COLUMNS:
+		ci += 1
+		var bit: int = c[0]
+		var cnt: int = g[bit]
+		var vals := PoolIntArray()
+		if cnt > 0:
+			vals.resize(cnt)
+			var ko := 0
+			var kn := 0
+			var dn := 0 # new records' values delta-coded
+			if cnt > gn[bit]:
+				if shared.size() > 0:
+					ko = shared[3 + ci]
+				else:
+					ko = _bits(4)
+			if gn[bit] > 0:
+				dn = _bits(1)
+				kn = _bits(4)
+			var kind: int = c[1]
+			var mask: int = 0xff if kind == 0 or kind == 2 else 0xffff # the column's width
+			# The values of the records that are not new, then those of the new ones.
+			var nold: int = cnt - gn[bit]
+			var both := PoolIntArray()
+			both.resize(cnt)
+			var prev := 0 # the previous new record's value
+			for i in range(cnt):
+				var isnew := i >= nold
+				var k := kn if isnew else ko
+				if ci < 2 and not isnew: # a position delta: base (coded + 8) plus shift
+					k = int(clamp(ko - 8 + shifts[i], 0, 15))
+				var u := _rice(k)
+				if _bad or u > mask:
+					return []
+				if isnew and dn:
+					u = (prev + ((u >> 1) ^ -(u & 1))) & mask
+					prev = u
+				elif kind >= 2: # zigzag back; kept in wire form (u8 byte, u16 mod 65536)
+					u = ((u >> 1) ^ -(u & 1)) & mask
+				both[i] = u
+			if nold == 0 or nold == cnt:
+				vals = both
+			else: # into record order
+				var io := 0
+				var inew := nold
+				var i := 0
+				for j in range(nrec):
+					var mj: int = masks[j]
+					if not (mj >> bit) & 1:
+						continue
+					if mj & FLAG_NEW:
+						vals[i] = both[inew]
+						inew += 1
+					else:
+						vals[i] = both[io]
+						io += 1
+					i += 1
+		cols.append(vals)
+	return cols
 
 
 # predict returns the position change (steps) the mean of the baseline and the new
@@ -741,10 +814,458 @@ static func rehash(t: Table) -> int:
 	return table_hash(sum, t.ents.size())
 
 
+# ---- cell streams (protocol version 5) ----
+# A port of net/game/celldecode.go (CellDecoder): per cell, the copies of the
+# last CELL_COPIES snapshots applied that carried it; each block of a snapshot
+# applies to the copy it names (or to nothing) and gives a new copy, held under
+# the snapshot's id once the whole snapshot checks out: the table hash of the
+# entities of all the cells it carries must be the header's.
+
+# apply_cell_snapshot decodes one cell snapshot message (0x1C) and returns its
+# output line:
+#   CSNAP <id> <tick> <blocks> <deltas> <entities> <hash hex> <match|MISMATCH>
+#     blocks: cells carried; deltas: those coded against a copy; entities: in
+#     the cells carried; hash: of those entities, as decoded
+#   SNAP_DROP <id> <reason>   (short, range, too_large, duplicate, stale,
+#                              baseline, zstd, corrupt)
+# A snapshot whose hash does not match keeps no copy, so it is never acked.
+func apply_cell_snapshot(data: PoolByteArray) -> String:
+	if data.size() < CELL_HEADER_SIZE:
+		return drop(0, "short")
+	_buf.data_array = data
+	_buf.seek(1)
+	var id := _buf.get_u32()
+	var tick := _buf.get_u64()
+	var want := _buf.get_u64()
+	var size := _buf.get_u32()
+	if id == 0:
+		return drop(id, "range")
+	if size > MAX_PAYLOAD:
+		return drop(id, "too_large")
+	if cell_applied[id % KEEP_TABLES] == id:
+		return drop(id, "duplicate")
+	if cell_newest != 0 and serial(cell_newest, id) >= KEEP_TABLES:
+		return drop(id, "stale")
+	if data.size() == CELL_HEADER_SIZE:
+		return drop(id, "zstd")
+	if size < CELL_PARAMS_SIZE:
+		return drop(id, "corrupt")
+	var raw: PoolByteArray = data.subarray(CELL_HEADER_SIZE, data.size() - 1).decompress(size, File.COMPRESSION_ZSTD)
+	if raw.size() != size:
+		return drop(id, "zstd")
+	# The parameter section: 4 bits each, low nibble first.
+	for j in range(CELL_PARAMS):
+		cell_params[j] = (raw[j >> 1] >> (4 * (j & 1))) & 15
+	var pending := [] # [cell index, CellCopy] per block
+	var sum := 0
+	var count := 0
+	var deltas := 0
+	var off := CELL_PARAMS_SIZE
+	var prev := -1
+	var n := raw.size()
+	while off < n:
+		var gap := _uvarint(raw, off)
+		if gap < 0 or gap >= MAX_CELLS:
+			return drop(id, "corrupt")
+		off = _uv_end
+		var dist := _uvarint(raw, off)
+		if dist < 0 or dist >= 0x80000000:
+			return drop(id, "corrupt")
+		off = _uv_end
+		var ci: int = prev + 1 + gap
+		if ci >= MAX_CELLS:
+			return drop(id, "corrupt")
+		prev = ci
+		var base: CellCopy = null
+		if dist != 0:
+			base = copy_of(ci, (id - dist) & U32)
+			if base == null:
+				return drop(id, "baseline")
+			deltas += 1
+		var c := apply_block(raw, off, id, base)
+		if c == null:
+			return drop(id, "corrupt")
+		off = _blk_end
+		sum += c.sum
+		count += c.ids.size()
+		pending.append([ci, c])
+	var got := table_hash(sum, count)
+	snapshots += 1
+	var ok := got == want
+	if ok:
+		matched += 1
+		for pc in pending:
+			keep_copy(pc[0], pc[1])
+		cell_applied[id % KEEP_TABLES] = id
+		if cell_newest == 0 or serial(id, cell_newest) > 0:
+			cell_newest = id
+	else:
+		mismatched += 1
+	var line := "CSNAP %d %d %d %d %d %s %s" % [id, tick, pending.size(), deltas, count, hex64(got), "match" if ok else "MISMATCH"]
+	if not ok:
+		line += "\nSNAP_HASH %d want=%s got=%s" % [id, hex64(want), hex64(got)]
+	return line
+
+
+# copy_of returns the copy of cell ci from snapshot id, or null.
+func copy_of(ci: int, id: int) -> CellCopy:
+	if not cells.has(ci):
+		return null
+	for c in cells[ci]:
+		if c.id == id:
+			return c
+	return null
+
+
+# keep_copy adds copy c of cell ci, dropping the oldest beyond CELL_COPIES.
+func keep_copy(ci: int, c: CellCopy) -> void:
+	var cs: Array = cells[ci] if cells.has(ci) else []
+	var i := 0
+	while i < cs.size() and serial(cs[i].id, c.id) < 0:
+		i += 1
+	cs.insert(i, c)
+	if cs.size() > CELL_COPIES:
+		cs.pop_front()
+	cells[ci] = cs
+
+
+# _uvarint reads an unsigned varint (Go's binary.Uvarint) at off of b, setting
+# _uv_end past it. It returns -1 when b ends first, on overflow, or for a value
+# of 2^35 or more (beyond every field's range).
+func _uvarint(b: PoolByteArray, off: int) -> int:
+	var x := 0
+	var s := 0
+	var big := false
+	for i in range(10):
+		if off + i >= b.size():
+			return -1
+		var c: int = b[off + i]
+		if i == 9 and c > 1:
+			return -1 # overflows 64 bits
+		if s >= 35:
+			if c & 0x7f != 0:
+				big = true
+		else:
+			x |= (c & 0x7f) << s
+		if c < 0x80:
+			_uv_end = off + i + 1
+			return -1 if big else x
+		s += 7
+	return -1
+
+
+# apply_block parses the block payload at off of raw (net/game/payload.go's
+# parse with shared parameters, byMembers and prefix) for snapshot snap against
+# copy base (null: none), applies it (CellDecoder.applyBlock) and returns the
+# copy it gives, with _blk_end set to the block's end; null if it is corrupt.
+func apply_block(raw: PoolByteArray, off: int, snap: int, base: CellCopy) -> CellCopy:
+	var n := raw.size()
+	_p = raw
+	_byte = off
+	_acc = 0
+	_nb = 0
+	_bad = false
+	var nrem := _rice(0)
+	var nrec := _rice(5)
+	if _bad or 8 * (n - _byte) + _nb < nrem + 2 * nrec: # every number takes a bit at least
+		return null
+	var pred_kx := 0
+	var pred_ky := 0
+	if _bits(1) == 1: # the copy's scale
+		if base == null:
+			return null
+		pred_kx = base.pred_k[0]
+		pred_ky = base.pred_k[1]
+	else:
+		pred_kx = _bits(16)
+		pred_ky = _bits(16)
+	var rem := PoolIntArray()
+	if nrem > 0:
+		rem = _read_gaps(nrem, cell_params[0])
+		if _bad:
+			return null
+	var members := PoolIntArray()
+	var mvals := []
+	if base != null:
+		members = base.ids
+		mvals = base.ents
+	var nm := members.size()
+	# Record ids against the copy's entities: a bit per entity of the copy, then
+	# the ids of the others as gaps; merged ascending. member[j]: record j's
+	# entity is in the copy.
+	var ids := PoolIntArray()
+	var member := PoolIntArray()
+	var masks := PoolIntArray()
+	var g := [0, 0, 0, 0, 0, 0, 0, 0] # records per group
+	var gn := [0, 0, 0, 0, 0, 0, 0, 0] # new records per group
+	if nrec > 0:
+		var held := PoolIntArray()
+		for i in range(nm):
+			if _bits(1) == 1:
+				held.append(members[i])
+		if _bad or held.size() > nrec:
+			return null
+		var extra := PoolIntArray()
+		if nrec > held.size():
+			extra = _read_gaps(nrec - held.size(), cell_params[1])
+			if _bad:
+				return null
+		var j := 0
+		var mi := 0
+		for x in extra:
+			while mi < nm and members[mi] < x:
+				mi += 1
+			if mi < nm and members[mi] == x:
+				return null # a member is coded by its bit only
+			while j < held.size() and held[j] < x:
+				ids.append(held[j])
+				member.append(1)
+				j += 1
+			ids.append(x)
+			member.append(0)
+		while j < held.size():
+			ids.append(held[j])
+			member.append(1)
+			j += 1
+		# Masks as their index in the common order (no dictionary).
+		masks.resize(nrec)
+		var kr: int = cell_params[2]
+		for i in range(nrec):
+			var x := _rice(kr)
+			if _bad or x > 255:
+				return null
+			var m: int = mask_at[x]
+			masks[i] = m
+			for b in range(8):
+				g[b] += (m >> b) & 1
+				if m & FLAG_NEW:
+					gn[b] += (m >> b) & 1
+	# Ages: a record of an entity of the copy is snap - copy's id old; others 0.
+	var age := 0
+	if base != null:
+		age = (snap - base.id) & U32
+	var sh := 0
+	var a := age
+	while a > 1:
+		a >>= 1
+		sh += 1
+	var shifts := PoolIntArray()
+	var ages := PoolIntArray()
+	for j in range(nrec):
+		var mj: int = masks[j]
+		if mj & 1 and not mj & FLAG_NEW:
+			if member[j] == 1:
+				ages.append(int(min(age, MAX_PRED_AGE)))
+				shifts.append(sh)
+			else:
+				ages.append(0)
+				shifts.append(0)
+	var cols := _read_columns(nrec, masks, g, gn, shifts, cell_params)
+	if cols.empty() or _bad:
+		return null
+	# The block ends where its bits do, padded to a byte with zero bits.
+	var used := 8 * _byte - _nb
+	var pad := (-used) & 7
+	if _acc & ((1 << pad) - 1) != 0:
+		return null
+	_blk_end = (used + pad) >> 3
+	var c_x: PoolIntArray = cols[0]
+	var c_y: PoolIntArray = cols[1]
+	var c_vx: PoolIntArray = cols[2]
+	var c_vy: PoolIntArray = cols[3]
+	var c_head: PoolIntArray = cols[4]
+	var c_state: PoolIntArray = cols[5]
+	var c_clip: PoolIntArray = cols[6]
+	var c_time: PoolIntArray = cols[7]
+	var c_prev: PoolIntArray = cols[8]
+	var c_fade: PoolIntArray = cols[9]
+	var c_speed: PoolIntArray = cols[10]
+	var c_mach: PoolIntArray = cols[11]
+	var c_team: PoolIntArray = cols[12]
+	var k0 := 0
+	var k1 := 0
+	var k2 := 0
+	var k3 := 0
+	var k4 := 0
+	var k5 := 0
+	var k6 := 0
+	var k7 := 0
+	var kp := 0 # position records that are not new, applied
+	# Merge the copy's entities, the removals and the records (all ascending).
+	var out_ids := PoolIntArray()
+	var out_ents := []
+	var sum := 0
+	var i := 0
+	var ri := 0
+	var k := 0
+	while i < nm or k < nrec:
+		var id := 0
+		var is_member := false
+		if k >= nrec or (i < nm and members[i] < ids[k]):
+			id = members[i]
+			is_member = true
+		elif i < nm and members[i] == ids[k]:
+			id = members[i]
+			is_member = true
+		else:
+			id = ids[k]
+		var removed := ri < nrem and rem[ri] == id
+		if removed:
+			ri += 1
+			if not is_member:
+				return null # removes an entity the copy does not hold
+		var e = null
+		if is_member:
+			e = mvals[i]
+			i += 1
+		if k < nrec and ids[k] == id:
+			if removed:
+				return null # a record of an entity removed
+			var m: int = masks[k]
+			k += 1
+			if m & FLAG_NEW:
+				e = ZERO_ENTITY.duplicate()
+				e[5] = c_mach[k7]
+				e[12] = c_team[k7]
+				k7 += 1
+			elif not is_member:
+				return null # a delta for an entity the copy does not hold
+			else:
+				e = e.duplicate()
+			var bvx: int = e[3] # the copy's velocity (u8 bytes), for the position prediction
+			var bvy: int = e[4]
+			if m & 1: # pos: X, Y deltas mod 65536
+				e[0] = (e[0] + c_x[k0]) & 0xffff
+				e[1] = (e[1] + c_y[k0]) & 0xffff
+				k0 += 1
+			if m & 4: # vel: VX, VY as u8
+				e[3] = c_vx[k2]
+				e[4] = c_vy[k2]
+				k2 += 1
+			if m & 2: # head: the heading of the (new) velocity plus the value
+				e[2] = (c_head[k1] + heading_of(e[3], e[4])) & 255
+				k1 += 1
+			if m & 8: # anim: State, Clip
+				e[6] = c_state[k3]
+				e[7] = c_clip[k3]
+				k3 += 1
+			if m & 16: # time: TimeRef delta mod 65536
+				e[9] = (e[9] + c_time[k4]) & 0xffff
+				k4 += 1
+			if m & 32: # fade: PrevClip, Fade
+				e[10] = c_prev[k5]
+				e[11] = c_fade[k5]
+				k5 += 1
+			if m & 64: # speed
+				e[8] = c_speed[k6]
+				k6 += 1
+			if m & 1 and not m & FLAG_NEW: # the position was coded minus the prediction
+				var pa: int = ages[kp]
+				kp += 1
+				e[0] = (e[0] + predict(bvx, e[3], pa, pred_kx)) & 0xffff
+				e[1] = (e[1] + predict(bvy, e[4], pa, pred_ky)) & 0xffff
+			e[F_HASH] = hash_entity(id, e)
+			e[F_SEEN] = snap
+		if not removed:
+			out_ids.append(id)
+			out_ents.append(e)
+			sum += e[F_HASH]
+	if ri != nrem:
+		return null # removes an entity the copy does not hold
+	var c := CellCopy.new()
+	c.id = snap
+	c.pred_k = [pred_kx, pred_ky]
+	c.ids = out_ids
+	c.ents = out_ents
+	c.sum = sum
+	return c
+
+
+# _read_gaps reads n Rice-coded id gaps (minus one) with parameter k as
+# ascending ids; it sets _bad past 65535.
+func _read_gaps(n: int, k: int) -> PoolIntArray:
+	var ids := PoolIntArray()
+	ids.resize(n)
+	var prev := 0
+	for i in range(n):
+		prev += _rice(k) + 1
+		if _bad or prev > 65535:
+			_bad = true
+			return ids
+		ids[i] = prev
+	return ids
+
+
+# cell_each returns the entities the client holds (CellDecoder.Each): those of
+# the newest copy of each cell, each entity once, from the newest copy holding it:
+# NetID -> entity array.
+func cell_each() -> Dictionary:
+	var keys := cells.keys()
+	keys.sort()
+	var at := {}
+	for ci in keys:
+		var cs: Array = cells[ci]
+		if cs.empty():
+			continue
+		var c: CellCopy = cs.back()
+		for id in c.ids:
+			if not at.has(id) or serial(c.id, at[id]) > 0:
+				at[id] = c.id
+	var out := {}
+	for ci in keys:
+		var cs: Array = cells[ci]
+		if cs.empty():
+			continue
+		var c: CellCopy = cs.back()
+		var ids: PoolIntArray = c.ids
+		for k in range(ids.size()):
+			var id: int = ids[k]
+			if at.has(id) and at[id] == c.id:
+				at.erase(id)
+				out[id] = c.ents[k]
+	return out
+
+
+# cell_entities returns the number of distinct entities in the newest copy of
+# each cell.
+func cell_entities() -> int:
+	var seen := {}
+	for ci in cells:
+		var cs: Array = cells[ci]
+		if cs.empty():
+			continue
+		for id in cs.back().ids:
+			seen[id] = true
+	return seen.size()
+
+
+# cell_hash returns the table hash of the entities cell_each returns.
+func cell_hash() -> int:
+	var all := cell_each()
+	var sum := 0
+	for id in all:
+		sum += all[id][F_HASH]
+	return table_hash(sum, all.size())
+
+
+# cell_ack returns [newest, bits] of the snapshots applied (CellDecoder.Ack).
+func cell_ack() -> Array:
+	if cell_newest == 0:
+		return [0, 0]
+	var bits := 0
+	for i in range(32):
+		var id := (cell_newest - 1 - i) & U32
+		if id != 0 and cell_applied[id % KEEP_TABLES] == id:
+			bits |= 1 << i
+	return [cell_newest, bits]
+
+
 # ---- inputs and acks ----
 
 # ack returns [newest, bits]: bit i set when snapshot newest-1-i is held too.
 func ack() -> Array:
+	if version == CELL_PROTOCOL:
+		return cell_ack()
 	if newest == 0:
 		return [0, 0]
 	var bits := 0
