@@ -231,7 +231,9 @@ func (v *CellView) Ack(a Ack) {
 // still holds, or 0. Clients whose acks come at different times hold different newest
 // copies of a cell; most of them hold the aligned one too, and share its blocks.
 func (v *CellView) alignedBase(f *Frame, ci int, align uint32) uint32 {
-	first := f.ID - 1 - (f.ID-1+uint32(ci))%align // (first + ci) % align == 0
+	// The held copy is the newest acked one: start at the aligned id at or before it.
+	held := v.held[ci]
+	first := held - (held+uint32(ci))%align // (first + ci) % align == 0
 	for id := first; f.ID-id <= KeepTables && id != 0; id -= align {
 		slot := id % KeepTables
 		if v.sentID[slot] != id || !v.acked[slot] {
