@@ -108,6 +108,72 @@ const CELL_PARAMS_SIZE = 7
 
 
 # CellCopy is the client's copy of one cell as of snapshot id.
+# Records applies a payload's records in record order (net/game/payload.go:
+# applyRecord): it holds the columns _read_columns returned, the cursor of each
+# column list, the ages of the position records that are not new and the
+# prediction's scale.
+class Records:
+	var outer: Reference # the protocol (its static functions)
+	var cols: Array
+	var ages: PoolIntArray
+	var kx: int
+	var ky: int
+	var k := [0, 0, 0, 0, 0, 0, 0, 0] # per group: records applied; [7]: new records
+	var kp := 0 # position records that are not new, applied
+
+	func _init(o: Reference, c: Array, a: PoolIntArray, pred_kx: int, pred_ky: int) -> void:
+		outer = o
+		cols = c
+		ages = a
+		kx = pred_kx
+		ky = pred_ky
+
+	# new_entity returns the zero entity with the next new record's identity
+	# (Machine, Team).
+	func new_entity() -> Array:
+		var e: Array = ZERO_ENTITY.duplicate()
+		e[5] = cols[11][k[7]]
+		e[12] = cols[12][k[7]]
+		k[7] += 1
+		return e
+
+	# apply applies the next record, of mask m, to e (its baseline value, or a new
+	# entity).
+	func apply(e: Array, m: int) -> void:
+		var bvx: int = e[3] # the baseline velocity (u8 bytes), for the position prediction
+		var bvy: int = e[4]
+		if m & 1: # pos: X, Y deltas mod 65536
+			e[0] = (e[0] + cols[0][k[0]]) & 0xffff
+			e[1] = (e[1] + cols[1][k[0]]) & 0xffff
+			k[0] += 1
+		if m & 4: # vel: VX, VY as u8
+			e[3] = cols[2][k[2]]
+			e[4] = cols[3][k[2]]
+			k[2] += 1
+		if m & 2: # head: the heading of the (new) velocity plus the value
+			e[2] = (cols[4][k[1]] + outer.heading_of(e[3], e[4])) & 255
+			k[1] += 1
+		if m & 8: # anim: State, Clip
+			e[6] = cols[5][k[3]]
+			e[7] = cols[6][k[3]]
+			k[3] += 1
+		if m & 16: # time: TimeRef delta mod 65536
+			e[9] = (e[9] + cols[7][k[4]]) & 0xffff
+			k[4] += 1
+		if m & 32: # fade: PrevClip, Fade
+			e[10] = cols[8][k[5]]
+			e[11] = cols[9][k[5]]
+			k[5] += 1
+		if m & 64: # speed
+			e[8] = cols[10][k[6]]
+			k[6] += 1
+		if m & 1 and not m & FLAG_NEW: # the position was coded minus the prediction
+			var a: int = ages[kp]
+			kp += 1
+			e[0] = (e[0] + outer.predict(bvx, e[3], a, kx)) & 0xffff
+			e[1] = (e[1] + outer.predict(bvy, e[4], a, ky)) & 0xffff
+
+
 class CellCopy:
 	var id := 0
 	var pred_k := [0, 0] # the position prediction's scale of the block that made it
@@ -499,28 +565,7 @@ func decode_into(t: Table, p: PoolByteArray, snap: int, has_base: bool) -> bool:
 		t.sum -= ents[rid][F_HASH]
 		ents.erase(rid)
 		t.count -= 1
-	var c_x: PoolIntArray = cols[0]
-	var c_y: PoolIntArray = cols[1]
-	var c_vx: PoolIntArray = cols[2]
-	var c_vy: PoolIntArray = cols[3]
-	var c_head: PoolIntArray = cols[4]
-	var c_state: PoolIntArray = cols[5]
-	var c_clip: PoolIntArray = cols[6]
-	var c_time: PoolIntArray = cols[7]
-	var c_prev: PoolIntArray = cols[8]
-	var c_fade: PoolIntArray = cols[9]
-	var c_speed: PoolIntArray = cols[10]
-	var c_mach: PoolIntArray = cols[11]
-	var c_team: PoolIntArray = cols[12]
-	var k0 := 0
-	var k1 := 0
-	var k2 := 0
-	var k3 := 0
-	var k4 := 0
-	var k5 := 0
-	var k6 := 0
-	var k7 := 0
-	var kp := 0 # position records that are not new, applied
+	var rc := Records.new(self, cols, ages, pred_kx, pred_ky)
 	for i in range(nrec):
 		var id: int = ids[i]
 		var m: int = masks[i]
@@ -528,48 +573,14 @@ func decode_into(t: Table, p: PoolByteArray, snap: int, has_base: bool) -> bool:
 		if m & FLAG_NEW:
 			if ents.has(id):
 				return false
-			e = ZERO_ENTITY.duplicate()
-			e[5] = c_mach[k7]
-			e[12] = c_team[k7]
-			k7 += 1
+			e = rc.new_entity()
 			t.count += 1
 		else:
 			if not ents.has(id):
 				return false
 			e = ents[id].duplicate()
 			t.sum -= e[F_HASH]
-		var bvx: int = e[3] # the baseline velocity (u8 bytes), for the position prediction
-		var bvy: int = e[4]
-		if m & 1: # pos: X, Y deltas mod 65536
-			e[0] = (e[0] + c_x[k0]) & 0xffff
-			e[1] = (e[1] + c_y[k0]) & 0xffff
-			k0 += 1
-		if m & 4: # vel: VX, VY as u8
-			e[3] = c_vx[k2]
-			e[4] = c_vy[k2]
-			k2 += 1
-		if m & 2: # head: the heading of the (new) velocity plus the value
-			e[2] = (c_head[k1] + heading_of(e[3], e[4])) & 255
-			k1 += 1
-		if m & 8: # anim: State, Clip
-			e[6] = c_state[k3]
-			e[7] = c_clip[k3]
-			k3 += 1
-		if m & 16: # time: TimeRef delta mod 65536
-			e[9] = (e[9] + c_time[k4]) & 0xffff
-			k4 += 1
-		if m & 32: # fade: PrevClip, Fade
-			e[10] = c_prev[k5]
-			e[11] = c_fade[k5]
-			k5 += 1
-		if m & 64: # speed
-			e[8] = c_speed[k6]
-			k6 += 1
-		if m & 1 and not m & FLAG_NEW: # the position was coded minus the prediction
-			var a: int = ages[kp]
-			kp += 1
-			e[0] = (e[0] + predict(bvx, e[3], a, pred_kx)) & 0xffff
-			e[1] = (e[1] + predict(bvy, e[4], a, pred_ky)) & 0xffff
+		rc.apply(e, m)
 		var h := hash_entity(id, e)
 		e[F_HASH] = h
 		e[F_SEEN] = snap
@@ -1069,28 +1080,7 @@ func apply_block(raw: PoolByteArray, off: int, snap: int, base: CellCopy) -> Cel
 	if _acc & ((1 << pad) - 1) != 0:
 		return null
 	_blk_end = (used + pad) >> 3
-	var c_x: PoolIntArray = cols[0]
-	var c_y: PoolIntArray = cols[1]
-	var c_vx: PoolIntArray = cols[2]
-	var c_vy: PoolIntArray = cols[3]
-	var c_head: PoolIntArray = cols[4]
-	var c_state: PoolIntArray = cols[5]
-	var c_clip: PoolIntArray = cols[6]
-	var c_time: PoolIntArray = cols[7]
-	var c_prev: PoolIntArray = cols[8]
-	var c_fade: PoolIntArray = cols[9]
-	var c_speed: PoolIntArray = cols[10]
-	var c_mach: PoolIntArray = cols[11]
-	var c_team: PoolIntArray = cols[12]
-	var k0 := 0
-	var k1 := 0
-	var k2 := 0
-	var k3 := 0
-	var k4 := 0
-	var k5 := 0
-	var k6 := 0
-	var k7 := 0
-	var kp := 0 # position records that are not new, applied
+	var rc := Records.new(self, cols, ages, pred_kx, pred_ky)
 	# Merge the copy's entities, the removals and the records (all ascending).
 	var out_ids := PoolIntArray()
 	var out_ents := []
@@ -1124,46 +1114,12 @@ func apply_block(raw: PoolByteArray, off: int, snap: int, base: CellCopy) -> Cel
 			var m: int = masks[k]
 			k += 1
 			if m & FLAG_NEW:
-				e = ZERO_ENTITY.duplicate()
-				e[5] = c_mach[k7]
-				e[12] = c_team[k7]
-				k7 += 1
+				e = rc.new_entity()
 			elif not is_member:
 				return null # a delta for an entity the copy does not hold
 			else:
 				e = e.duplicate()
-			var bvx: int = e[3] # the copy's velocity (u8 bytes), for the position prediction
-			var bvy: int = e[4]
-			if m & 1: # pos: X, Y deltas mod 65536
-				e[0] = (e[0] + c_x[k0]) & 0xffff
-				e[1] = (e[1] + c_y[k0]) & 0xffff
-				k0 += 1
-			if m & 4: # vel: VX, VY as u8
-				e[3] = c_vx[k2]
-				e[4] = c_vy[k2]
-				k2 += 1
-			if m & 2: # head: the heading of the (new) velocity plus the value
-				e[2] = (c_head[k1] + heading_of(e[3], e[4])) & 255
-				k1 += 1
-			if m & 8: # anim: State, Clip
-				e[6] = c_state[k3]
-				e[7] = c_clip[k3]
-				k3 += 1
-			if m & 16: # time: TimeRef delta mod 65536
-				e[9] = (e[9] + c_time[k4]) & 0xffff
-				k4 += 1
-			if m & 32: # fade: PrevClip, Fade
-				e[10] = c_prev[k5]
-				e[11] = c_fade[k5]
-				k5 += 1
-			if m & 64: # speed
-				e[8] = c_speed[k6]
-				k6 += 1
-			if m & 1 and not m & FLAG_NEW: # the position was coded minus the prediction
-				var pa: int = ages[kp]
-				kp += 1
-				e[0] = (e[0] + predict(bvx, e[3], pa, pred_kx)) & 0xffff
-				e[1] = (e[1] + predict(bvy, e[4], pa, pred_ky)) & 0xffff
+			rc.apply(e, m)
 			e[F_HASH] = hash_entity(id, e)
 			e[F_SEEN] = snap
 		if not removed:

@@ -791,21 +791,7 @@ func (c *Client) snapshot(msg []byte) {
 	} else {
 		_, err = c.tr.Apply(msg)
 	}
-	switch {
-	case err == nil && c.dec == nil:
-		st.Tracked++
-	case err == nil:
-		st.Applied++
-	case errors.Is(err, game.ErrDuplicate), errors.Is(err, game.ErrStale):
-		st.Stale++
-	case errors.Is(err, game.ErrBaselineMissing):
-		st.NoBaseline++
-	case errors.Is(err, game.ErrHashMismatch):
-		st.HashMismatch++
-		st.Bad++
-	default:
-		st.Bad++
-	}
+	st.count(err, c.dec != nil)
 	c.mu.Unlock()
 	if err == nil && t != nil && c.opt.OnSnapshot != nil {
 		c.opt.OnSnapshot(t, h)
@@ -849,8 +835,14 @@ func (c *Client) cellSnapshot(msg []byte) {
 			st.LastID = h.ID
 		}
 	}
+	st.count(err, c.cdec != nil)
+}
+
+// count counts a snapshot taken (applied if decoded, else tracked from its header) or
+// refused with err.
+func (st *Stats) count(err error, decoded bool) {
 	switch {
-	case err == nil && c.cdec == nil:
+	case err == nil && !decoded:
 		st.Tracked++
 	case err == nil:
 		st.Applied++

@@ -60,17 +60,7 @@ func (c *cellCopy) basePredK() ([2]uint16, bool) {
 // NewCellDecoder returns a decoder holding no copies. Its zstd decoder refuses frames
 // that would decompress beyond MaxPayload or use a larger window.
 func NewCellDecoder() *CellDecoder {
-	z, err := zstd.NewReader(nil,
-		zstd.WithDecoderConcurrency(1),
-		zstd.WithDecoderLowmem(true),
-		zstd.WithDecoderMaxMemory(MaxPayload),
-		zstd.WithDecoderMaxWindow(MaxPayload),
-		zstd.WithDecodeAllCapLimit(true),
-	)
-	if err != nil {
-		panic(err) // fixed options
-	}
-	return &CellDecoder{z: z, raw: make([]byte, MaxPayload)}
+	return &CellDecoder{z: newPayloadReader(), raw: make([]byte, MaxPayload)}
 }
 
 // Newest returns the id of the newest snapshot applied (0: none).

@@ -137,10 +137,7 @@ func TestCellStream(t *testing.T) {
 // TestCellStreamBadInput: a corrupted, truncated or replayed snapshot is refused with
 // an error and changes nothing: the good snapshots after it apply.
 func TestCellStreamBadInput(t *testing.T) {
-	sm := newSim(t, 300, 4)
-	ring := NewFrameRing(0)
-	ring.ClipPeriods = simClipPeriods
-	enc := NewCellEncoder()
+	sm, ring, enc := newCellRig(t, 300, 4)
 	v := NewCellView(sm.ids[0])
 	d := NewCellDecoder()
 	var prev []byte
@@ -177,6 +174,14 @@ func TestCellStreamBadInput(t *testing.T) {
 	}
 }
 
+// newCellRig returns a test world of n walkers, a frame ring for it and a cell encoder.
+func newCellRig(tb testing.TB, n int, seed uint64) (*sim, *FrameRing, *CellEncoder) {
+	sm := newSim(tb, n, seed)
+	ring := NewFrameRing(0)
+	ring.ClipPeriods = simClipPeriods
+	return sm, ring, NewCellEncoder()
+}
+
 func flip(b []byte, i int) []byte {
 	c := append([]byte(nil), b...)
 	c[i] ^= 0x5a
@@ -187,10 +192,7 @@ func flip(b []byte, i int) []byte {
 // blocks are coded once for all of them, and that the schedule sends a far cell less
 // often than a near one.
 func TestCellStreamShares(t *testing.T) {
-	sm := newSim(t, 800, 5)
-	ring := NewFrameRing(0)
-	ring.ClipPeriods = simClipPeriods
-	enc := NewCellEncoder()
+	sm, ring, enc := newCellRig(t, 800, 5)
 	views := make([]*CellView, 20)
 	for i := range views {
 		views[i] = NewCellView(sm.ids[0]) // all in the same cell
@@ -216,10 +218,7 @@ func TestCellStreamShares(t *testing.T) {
 // FuzzApplyCellSnapshot: no input panics a decoder that holds copies, and what it
 // accepts hashes to its header's value (Apply checks it).
 func FuzzApplyCellSnapshot(f *testing.F) {
-	sm := newSim(f, 200, 6)
-	ring := NewFrameRing(0)
-	ring.ClipPeriods = simClipPeriods
-	enc := NewCellEncoder()
+	sm, ring, enc := newCellRig(f, 200, 6)
 	v := NewCellView(sm.ids[0])
 	var held [][]byte
 	for range 8 {
@@ -349,7 +348,7 @@ func FuzzCellBlock(f *testing.F) {
 	p.predK, p.predSame = [2]uint16{1000, 2000}, true
 	p.add(3, diffMask(&b, &c), &b, &c, 3%40) // fuzzSeen: written id%40 snapshots ago
 	p.add(9, diffMask(&zeroEntity, &c)|FlagNew, &zeroEntity, &c, 0)
-	p.add(40, diffMask(&b, &c), &b, &c, 40%40)
+	p.add(40, diffMask(&b, &c), &b, &c, 0) // 40%40
 	p.rem = append(p.rem, 5)
 	seed := p.append(nil)
 	var q payload

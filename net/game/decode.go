@@ -341,6 +341,18 @@ type Decoder struct {
 // NewDecoder returns a decoder holding no tables. Its zstd decoder refuses frames that
 // would decompress beyond MaxPayload or use a larger window.
 func NewDecoder() *Decoder {
+	z := newPayloadReader()
+	pool := new(pagePool)
+	d := &Decoder{z: z, spare: &Table{pool: pool}, pinned: &Table{pool: pool}, merged: &Table{pool: pool}, raw: make([]byte, MaxPayload), pool: pool}
+	for i := range d.tables {
+		d.tables[i] = &Table{pool: pool}
+	}
+	return d
+}
+
+// newPayloadReader returns a zstd decoder for snapshot payloads: it refuses frames
+// that would decompress beyond MaxPayload or use a larger window.
+func newPayloadReader() *zstd.Decoder {
 	z, err := zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(1),
 		zstd.WithDecoderLowmem(true),
@@ -351,12 +363,7 @@ func NewDecoder() *Decoder {
 	if err != nil {
 		panic(err) // fixed options
 	}
-	pool := new(pagePool)
-	d := &Decoder{z: z, spare: &Table{pool: pool}, pinned: &Table{pool: pool}, merged: &Table{pool: pool}, raw: make([]byte, MaxPayload), pool: pool}
-	for i := range d.tables {
-		d.tables[i] = &Table{pool: pool}
-	}
-	return d
+	return z
 }
 
 // Table returns the table as of snapshot id, or nil if the decoder does not hold it.
