@@ -44,15 +44,6 @@ func cellDropReason(err error) string {
 	return "?" + err.Error()
 }
 
-// fmix64 is the MurmurHash3 finalizer of the NQH1 table hash (doc.go, "State hash").
-func fmix64(k uint64) uint64 {
-	k ^= k >> 33
-	k *= 0xff51afd7ed558ccd
-	k ^= k >> 33
-	k *= 0xc4ceb9fe1a85ec53
-	k ^= k >> 33
-	return k
-}
 
 // cellState is what the client holds after a message, as decodeCellsGD prints it: the
 // distinct entities of the newest copies of the cells (CellDecoder.Each), their count
@@ -64,7 +55,7 @@ func cellState(d *game.CellDecoder) string {
 		sum += game.HashEntity(ecs.NetID(id), e)
 		n++
 	})
-	return fmt.Sprintf("%d %016x", n, fmix64(sum+uint64(n)))
+	return fmt.Sprintf("%d %016x", n, ecs.HashFinal(sum+uint64(n)))
 }
 
 // decodeCellsGD feeds msgN.bin to protocol.gd's apply_cell_snapshot in order and
