@@ -44,7 +44,6 @@ func cellDropReason(err error) string {
 	return "?" + err.Error()
 }
 
-
 // cellState is what the client holds after a message, as decodeCellsGD prints it: the
 // distinct entities of the newest copies of the cells (CellDecoder.Each), their count
 // and table hash.
