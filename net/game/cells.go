@@ -20,7 +20,7 @@ const (
 	// CellMargin is the hysteresis of stream cells, µm: an entity stays in the stream
 	// cell it was in at the previous frame until it is more than CellMargin outside
 	// it (each crossing is a new record in the cell entered).
-	CellMargin int32 = 8 * ecs.MicrometresPerMetre
+	CellMargin int32 = 12 * ecs.MicrometresPerMetre
 	// CellPeriod is the schedule: a client's own cell goes in every snapshot, the
 	// other cells within NearRadius in one snapshot of CellPeriod, a cell r > NearRadius
 	// cells away (r capped at maxCellRadius) in one of CellPeriod·r².

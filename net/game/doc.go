@@ -346,7 +346,7 @@
 // A client whose Hello says version 5 gets cell-snapshot messages instead of
 // snapshots; every other message is as in version 4. The world's interest grid
 // ([CellSize] cells) is read with a hysteresis, the stream cells: an entity stays in the
-// cell it was in at the previous frame until it is more than [CellMargin] (8 m) outside
+// cell it was in at the previous frame until it is more than [CellMargin] (12 m) outside
 // it. A client holds, per stream cell, copies: the cell's entities as of a snapshot
 // that carried it, the last [CellCopies] (32) such snapshots it applied. A snapshot
 // carries whole cells, each as a block coded against one copy the client holds (the
