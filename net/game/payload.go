@@ -164,22 +164,22 @@ type payload struct {
 	prevNew [numColumns]uint16
 	// delta[i]: the values of column i in new records are delta-coded (see toDelta).
 	delta [numColumns]bool
-	// shared, when not nil, holds Rice parameters that the blocks of one snapshot share
-	// (the cell-stream design study, cellstream_test.go; always nil in the protocol):
-	// append neither chooses nor writes the parameters of the removed ids, the record
+	// shared, when not nil, holds Rice parameters that the blocks of one cell-stream
+	// snapshot share (protocol version 5; nil for version 4 payloads): append neither
+	// chooses nor writes the parameters of the removed ids, the record
 	// ids, the masks and the columns of the records that are not new, parse does not
 	// read them, and a record's mask is coded as its index in the common order
 	// (maskIndex) instead of its rank in a dictionary, which is not sent.
 	shared *[numLists]uint8
 	// prefix: parse reads a payload at the start of its input and sets consumed to its
 	// length (its bits padded to a byte with zero bits) instead of rejecting what
-	// follows it (the cell-stream study's blocks, one after another; false in the
-	// protocol).
+	// follows it (a cell-stream snapshot's blocks, one after another; false for
+	// version 4 payloads).
 	prefix   bool
 	consumed int
 	// byMembers: the record ids are coded against members, the ids of the entities the
-	// client holds in the cell (ascending; the cell-stream study, false in the
-	// protocol): a bit per member (it has a record or not), then the ids of the records
+	// client holds in the cell (ascending; cell streams, false for version 4 payloads):
+	// a bit per member (it has a record or not), then the ids of the records
 	// of entities that are not members, as gaps. memberBit and extra are append's
 	// scratch: the bits, and the ids that are not members.
 	byMembers bool

@@ -190,7 +190,7 @@ func (d *viewDriver) run(b *testing.B, ring *game.FrameRing, w *ecs.World, step 
 }
 
 // envInt returns the environment variable name as an integer, or def when it is not
-// set or not a number (the benchmarks' NV, LAG, CELLSCHED, CELLMARGIN).
+// set or not a number (the benchmarks' NV, LAG, JITTER).
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
 		return n
