@@ -84,6 +84,10 @@ type Config struct {
 	// (client.Options.HeaderOnly), acking as a decoding client would, at a fraction of
 	// the CPU. 0 and 1: every bot decodes.
 	DecodeEvery int
+	// Cells makes the bots ask for cell streams (protocol version 5,
+	// client.Options.Cells) instead of per-client deltas (version 4, what the Godot
+	// client speaks by default).
+	Cells bool
 	// Worker, when set, makes the command that runs [RunWorker] in a child process
 	// (the CLI re-executes itself); the child's stdin and stdout are wired by Run. With
 	// Worker nil the bots run in this process and the CPU and memory figures include

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/shardsim/shardsim/net/game"
 )
 
 // Markdown renders the report for people: configuration, verdict, a table per step,
@@ -20,6 +22,9 @@ func (r *Report) Markdown() string {
 		p("The bots ran in a child process: the server's CPU and memory are its own.\n\n")
 	} else {
 		p("The bots ran in the server's process: CPU and memory include them.\n\n")
+	}
+	if c.Protocol == game.CellProtocolVersion {
+		p("The bots asked for cell streams (protocol version 5).\n\n")
 	}
 	if c.DecodeEvery > 1 {
 		p("1 bot in %d decoded its snapshots and checked their state hashes; the others acked them from their headers alone, as a decoding client would.\n\n", c.DecodeEvery)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shardsim/shardsim/net/game"
 	"github.com/shardsim/shardsim/shard"
 )
 
@@ -38,6 +39,7 @@ type RunConfig struct {
 	SnapshotRate uint16   `json:"snapshot_rate_hz"`
 	Seed         uint64   `json:"seed"`
 	DecodeEvery  int      `json:"decode_every,omitempty"` // Config.DecodeEvery (0, 1: every bot decoded)
+	Protocol     int      `json:"protocol,omitempty"`     // the bots' protocol version: 4, or 5 with Config.Cells (0: 4, reports before it)
 	Baseline     float64  `json:"baseline_s"`
 	Ramp         float64  `json:"ramp_s"`
 	Hold         float64  `json:"hold_s"`
@@ -194,6 +196,7 @@ func newReport(cfg *Config) *Report {
 			Server: srv, Steps: cfg.Steps, Entities: cfg.Entities, Rate: cfg.Rate, SnapshotRate: cfg.SnapshotRate,
 			Seed: cfg.Seed, Baseline: cfg.Baseline.Seconds(), Ramp: cfg.Ramp.Seconds(), Hold: cfg.Hold.Seconds(),
 			HoldPerStep: (cfg.Hold / time.Duration(len(cfg.Steps))).Seconds(), Host: host(), DecodeEvery: cfg.DecodeEvery,
+			Protocol: protocolOf(cfg),
 		},
 	}
 }
@@ -523,4 +526,12 @@ func cpuModel(cpuinfo []byte) string {
 		}
 	}
 	return ""
+}
+
+// protocolOf returns the protocol version cfg's bots speak.
+func protocolOf(cfg *Config) int {
+	if cfg.Cells {
+		return game.CellProtocolVersion
+	}
+	return game.ProtocolVersion
 }

@@ -144,7 +144,7 @@ func startWorker(ctx context.Context, cfg *Config, addr string) (*worker, error)
 		}()
 		go w.readSamples(outR)
 	}
-	b, _ := json.Marshal(WorkerConfig{Server: addr, Key: cfg.Key, Seed: cfg.Seed, FirstClientID: 1, DialTimeout: cfg.DialTimeout, DecodeEvery: cfg.DecodeEvery})
+	b, _ := json.Marshal(WorkerConfig{Server: addr, Key: cfg.Key, Seed: cfg.Seed, FirstClientID: 1, DialTimeout: cfg.DialTimeout, DecodeEvery: cfg.DecodeEvery, Cells: cfg.Cells})
 	if _, err := w.in.Write(append(b, '\n')); err != nil {
 		return nil, fmt.Errorf("stress: bot worker: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
@@ -31,6 +32,16 @@ func TestMain(m *testing.M) {
 // report: one sample a second with plausible figures, files that parse, plots that
 // decode.
 func TestRunShort(t *testing.T) {
+	for _, cells := range []bool{false, true} {
+		if cells && testing.Short() {
+			continue
+		}
+		t.Run(fmt.Sprintf("cells=%v", cells), func(t *testing.T) { testRunShort(t, cells) })
+	}
+}
+
+// testRunShort is TestRunShort with the bots on protocol version 4 or 5 (cells).
+func testRunShort(t *testing.T, cells bool) {
 	clients, hold := 50, 10*time.Second
 	if testing.Short() {
 		clients, hold = 20, 6*time.Second
@@ -47,6 +58,7 @@ func TestRunShort(t *testing.T) {
 		Baseline: 2 * time.Second,
 		// Half the bots decode: both kinds of client take part.
 		DecodeEvery: 2,
+		Cells:       cells,
 		Ramp:        2 * time.Second,
 		Hold:        hold,
 		Worker: func(ctx context.Context) *exec.Cmd {
@@ -114,6 +126,9 @@ func TestRunShort(t *testing.T) {
 	if len(back.Samples) != len(rep.Samples) || len(back.Steps) != 2 || back.Version != ReportVersion {
 		t.Errorf("report.json: %d samples, %d steps, version %d", len(back.Samples), len(back.Steps), back.Version)
 	}
+	if want := protocolOf(&cfg); back.Config.Protocol != want {
+		t.Errorf("report.json: protocol %d, want %d", back.Config.Protocol, want)
+	}
 	var raw map[string]any
 	b, _ := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err := json.Unmarshal(b, &raw); err != nil || raw["projection"] == nil || raw["samples"] == nil {
@@ -127,6 +142,9 @@ func TestRunShort(t *testing.T) {
 		if !bytes.Contains(md, []byte(want)) {
 			t.Errorf("report.md lacks %q", want)
 		}
+	}
+	if got := bytes.Contains(md, []byte("cell streams")); got != cells {
+		t.Errorf("report.md mentions cell streams: %v, want %v", got, cells)
 	}
 	for _, name := range []string{"cpu.png", "memory.png", "tick.png", "bandwidth.png", "timeline.png"} {
 		f, err := os.Open(filepath.Join(dir, name))

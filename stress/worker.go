@@ -25,6 +25,7 @@ type WorkerConfig struct {
 	FirstClientID uint64        `json:"first_client_id"`
 	DialTimeout   time.Duration `json:"dial_timeout_ns"`
 	DecodeEvery   int           `json:"decode_every,omitempty"` // as Config.DecodeEvery
+	Cells         bool          `json:"cells,omitempty"`        // as Config.Cells
 }
 
 // workerTarget is every later line: the number of bots to have started.
@@ -147,6 +148,7 @@ func RunWorker(ctx context.Context, in io.Reader, out io.Writer) error {
 					ID:         uint32(2 + b.i),
 					ENet:       clientENet(),
 					HeaderOnly: cfg.DecodeEvery > 1 && b.i%cfg.DecodeEvery != 0,
+					Cells:      cfg.Cells,
 				})
 				dcancel()
 				mu.Lock()

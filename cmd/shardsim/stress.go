@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shardsim/shardsim/ecs"
+	"github.com/shardsim/shardsim/net/game"
 	"github.com/shardsim/shardsim/stress"
 )
 
@@ -49,6 +50,7 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 7, "seed of the world and of the bots' wandering")
 	dialTimeout := fs.Duration("dial-timeout", 10*time.Second, "how long a bot waits for its welcome")
 	decodeEvery := fs.Int("decode-every", 1, "1 in N bots decodes its snapshots and checks their state hashes; the others ack from the headers alone (1: all decode)")
+	protocol := fs.Int("protocol", game.ProtocolVersion, "snapshots the bots ask for: 4, per-client deltas, or 5, cell streams")
 	inProcess := fs.Bool("in-process-bots", false, "run the bots in this process (CPU and memory then include them)")
 	priceCore := fs.Float64("price-core-hour", stress.DefaultPriceCoreHour, "example price of a core-hour for the cost estimate")
 	priceEgress := fs.Float64("price-gb-egress", stress.DefaultPriceGBEgress, "example price of a GB of egress for the cost estimate")
@@ -95,6 +97,9 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	if *decodeEvery < 1 {
 		return bad("--decode-every must be at least 1")
 	}
+	if *protocol != game.ProtocolVersion && *protocol != game.CellProtocolVersion {
+		return bad("--protocol must be %d or %d", game.ProtocolVersion, game.CellProtocolVersion)
+	}
 	if *priceCore < 0 || *priceEgress < 0 {
 		return bad("prices must be ≥ 0")
 	}
@@ -108,7 +113,7 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	cfg := stress.Config{
 		Server: *server, ServerPID: *serverPID, Steps: steps, Clients: *clients, Entities: *entities,
 		Rate: uint16(*rate), SnapshotRate: uint16(*snapRate), Seed: *seed,
-		Baseline: *baseline, Ramp: *ramp, Hold: *hold, DialTimeout: *dialTimeout, DecodeEvery: *decodeEvery,
+		Baseline: *baseline, Ramp: *ramp, Hold: *hold, DialTimeout: *dialTimeout, DecodeEvery: *decodeEvery, Cells: *protocol == game.CellProtocolVersion,
 		PriceCoreHour: *priceCore, PriceGBEgress: *priceEgress,
 	}
 	if cfg.Baseline == 0 {
