@@ -16,6 +16,11 @@
 // disconnected. Anything that does not parse is dropped and counted ([Stats]), never
 // trusted; a client that keeps sending garbage is kicked.
 //
+// Snapshots: a client whose Hello says [game.CellProtocolVersion] gets cell streams
+// ([game.CellEncoder], one per encode worker, the clients of neighbouring cells on the
+// same worker so that they share blocks); the others, bare tokens included, get
+// per-client deltas ([game.Encoder]). Both come from the same frame.
+//
 // Sessions: one session per token client id. A client id that connects again while
 // its session plays replaces it (the old one is kicked with game.ReasonReplaced) and
 // keeps its entity; Config.Sessions hands the entities of an earlier server of the same
