@@ -2,7 +2,6 @@ package game
 
 import (
 	"encoding/binary"
-	"errors"
 	"slices"
 
 	"github.com/klauspost/compress/zstd"
@@ -17,8 +16,7 @@ type CellDecoder struct {
 	z       *zstd.Decoder
 	raw     []byte
 	cells   [][]cellCopy // by cell index: copies, ascending by snapshot id
-	applied [KeepTables]uint32
-	newest  uint32
+	win     ackWindow
 	p       payload
 	params  [numLists]uint8
 	pending []pendingCopy
@@ -64,10 +62,10 @@ func NewCellDecoder() *CellDecoder {
 }
 
 // Newest returns the id of the newest snapshot applied (0: none).
-func (d *CellDecoder) Newest() uint32 { return d.newest }
+func (d *CellDecoder) Newest() uint32 { return d.win.newest }
 
 // Ack returns the ack of the snapshots applied: the newest and the 32 before it.
-func (d *CellDecoder) Ack() Ack { return ackOf(&d.applied, d.newest) }
+func (d *CellDecoder) Ack() Ack { return d.win.ack() }
 
 // copyOf returns the copy of cell ci from snapshot id, or nil.
 func (d *CellDecoder) copyOf(ci int, id uint32) *cellCopy {
@@ -98,20 +96,14 @@ func (d *CellDecoder) Apply(msg []byte) (CellSnapshotHeader, error) {
 	if err != nil {
 		return h, err
 	}
-	if d.applied[h.ID%KeepTables] == h.ID {
-		return h, ErrDuplicate
+	if err := d.win.check(h.ID); err != nil {
+		return h, err
 	}
-	if d.newest != 0 && int32(d.newest-h.ID) >= KeepTables {
-		return h, ErrStale
-	}
-	raw, err := d.z.DecodeAll(frame, d.raw[:0:h.Size])
+	raw, err := decodeFrame(d.z, frame, d.raw, h.Size)
 	if err != nil {
-		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
-			return h, ErrTooLarge
-		}
-		return h, ErrCompressed
+		return h, err
 	}
-	if len(raw) != int(h.Size) || len(raw) < cellParamsSize {
+	if len(raw) < cellParamsSize {
 		return h, ErrCorrupt
 	}
 	for j, i := range cellLists {
@@ -174,10 +166,7 @@ func (d *CellDecoder) Apply(msg []byte) (CellSnapshotHeader, error) {
 		d.keep(pc.cell, pc.c)
 	}
 	d.pending = d.pending[:0]
-	d.applied[h.ID%KeepTables] = h.ID
-	if d.newest == 0 || int32(h.ID-d.newest) > 0 {
-		d.newest = h.ID
-	}
+	d.win.mark(h.ID)
 	return h, nil
 }
 
@@ -313,10 +302,7 @@ func (d *CellDecoder) Each(fn func(id uint16, e *Entity)) {
 // generators, whose decoding would compete for the CPU with the server they measure.
 // The server then codes blocks against copies the tracker does not hold, which it
 // never reads. The zero CellTracker is ready to use.
-type CellTracker struct {
-	applied [KeepTables]uint32
-	newest  uint32
-}
+type CellTracker struct{ win ackWindow }
 
 // Apply takes the header of snapshot message msg. It returns the header errors of
 // [ParseCellSnapshotHeader], or [ErrDuplicate] or [ErrStale] as [CellDecoder.Apply].
@@ -325,31 +311,51 @@ func (t *CellTracker) Apply(msg []byte) (CellSnapshotHeader, error) {
 	if err != nil {
 		return h, err
 	}
-	if t.applied[h.ID%KeepTables] == h.ID {
-		return h, ErrDuplicate
+	if err := t.win.check(h.ID); err != nil {
+		return h, err
 	}
-	if t.newest != 0 && int32(t.newest-h.ID) >= KeepTables {
-		return h, ErrStale
-	}
-	t.applied[h.ID%KeepTables] = h.ID
-	if t.newest == 0 || int32(h.ID-t.newest) > 0 {
-		t.newest = h.ID
-	}
+	t.win.mark(h.ID)
 	return h, nil
 }
 
 // Ack returns the ack of the snapshots taken, as [CellDecoder.Ack].
-func (t *CellTracker) Ack() Ack { return ackOf(&t.applied, t.newest) }
+func (t *CellTracker) Ack() Ack { return t.win.ack() }
 
-// ackOf returns the ack of the snapshots whose ids applied holds (by id mod
-// KeepTables), newest the newest of them.
-func ackOf(applied *[KeepTables]uint32, newest uint32) Ack {
-	a := Ack{Newest: newest}
-	if newest == 0 {
+// ackWindow is the set of cell-stream snapshots a client took, for its acks: the
+// last KeepTables ids by id mod KeepTables, and the newest.
+type ackWindow struct {
+	applied [KeepTables]uint32
+	newest  uint32
+}
+
+// check returns ErrDuplicate for a snapshot taken, ErrStale for one older than the
+// window, else nil.
+func (w *ackWindow) check(id uint32) error {
+	if w.applied[id%KeepTables] == id {
+		return ErrDuplicate
+	}
+	if w.newest != 0 && int32(w.newest-id) >= KeepTables {
+		return ErrStale
+	}
+	return nil
+}
+
+// mark records snapshot id as taken.
+func (w *ackWindow) mark(id uint32) {
+	w.applied[id%KeepTables] = id
+	if w.newest == 0 || int32(id-w.newest) > 0 {
+		w.newest = id
+	}
+}
+
+// ack returns the ack of the snapshots taken: the newest and the 32 before it.
+func (w *ackWindow) ack() Ack {
+	a := Ack{Newest: w.newest}
+	if w.newest == 0 {
 		return a
 	}
 	for i := range uint32(32) {
-		if id := newest - 1 - i; id != 0 && applied[id%KeepTables] == id {
+		if id := w.newest - 1 - i; id != 0 && w.applied[id%KeepTables] == id {
 			a.Bits |= 1 << i
 		}
 	}

@@ -299,12 +299,11 @@ type CellEncoder struct {
 }
 
 type cellBlock struct {
-	off, n         int
-	records, news  int
-	sum            uint64 // the hash sum of the cell's entities
-	count          int
-	predK          [2]uint16
-	base, distance uint32
+	off, n        int
+	records, news int
+	sum           uint64 // the hash sum of the cell's entities
+	count         int
+	distance      uint32 // to the copy the block is coded against (0: none)
 }
 
 type cellPick struct {
@@ -393,7 +392,7 @@ func (e *CellEncoder) block(f *Frame, ci int, base uint32) cellBlock {
 		e.statSum[listCols+i] += p.sumPos[i] - p.sum[listCols+i]
 	}
 	blk := cellBlock{off: off, n: len(e.arena) - off, records: len(p.ids), news: p.news,
-		sum: f.sc.sum[ci], count: len(f.sc.entities(ci)), predK: f.predK, base: base}
+		sum: f.sc.sum[ci], count: len(f.sc.entities(ci))}
 	if base != 0 {
 		blk.distance = f.ID - base
 	}

@@ -366,6 +366,23 @@ func newPayloadReader() *zstd.Decoder {
 	return z
 }
 
+// decodeFrame decompresses a snapshot's zstd frame into buf (whose capacity is at
+// least MaxPayload), which must give exactly size bytes. It returns ErrTooLarge or
+// ErrCompressed unwrapped.
+func decodeFrame(z *zstd.Decoder, frame, buf []byte, size uint32) ([]byte, error) {
+	raw, err := z.DecodeAll(frame, buf[:0:size])
+	if err != nil {
+		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
+			return nil, ErrTooLarge
+		}
+		return nil, ErrCompressed
+	}
+	if len(raw) != int(size) || (len(raw) > 0 && &raw[0] != &buf[0]) {
+		return nil, ErrCompressed
+	}
+	return raw, nil
+}
+
 // Table returns the table as of snapshot id, or nil if the decoder does not hold it.
 func (d *Decoder) Table(id uint32) *Table {
 	t := d.tables[id%KeepTables]
@@ -543,15 +560,9 @@ func (d *Decoder) Apply(msg []byte) (*Table, error) {
 			return nil, ErrBaselineMissing
 		}
 	}
-	raw, err := d.z.DecodeAll(frame, d.raw[:0:h.Size])
+	raw, err := decodeFrame(d.z, frame, d.raw, h.Size)
 	if err != nil {
-		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
-			return nil, ErrTooLarge
-		}
-		return nil, ErrCompressed
-	}
-	if len(raw) != int(h.Size) || (len(raw) > 0 && &raw[0] != &d.raw[0]) {
-		return nil, ErrCompressed
+		return nil, err
 	}
 	t := d.spare
 	switch {

@@ -1,15 +1,12 @@
-package godottest_test
+package e2e
 
 // Protocol version 5 (cell streams) in the Godot client: protocol.gd's cell decoder
 // against game.CellDecoder on the same messages, and the client with --protocol=5
 // against a live shard.
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,26 +20,8 @@ import (
 	"github.com/shardsim/shardsim/net/game"
 	"github.com/shardsim/shardsim/net/server"
 	"github.com/shardsim/shardsim/shard"
-	"github.com/shardsim/shardsim/shard/shardtest"
 	"github.com/shardsim/shardsim/systems"
 )
-
-// cellDropReason is the SNAP_DROP reason protocol.gd prints for a CellDecoder.Apply error.
-func cellDropReason(err error) string {
-	for _, r := range []struct {
-		err    error
-		reason string
-	}{
-		{game.ErrShort, "short"}, {game.ErrRange, "range"}, {game.ErrTooLarge, "too_large"},
-		{game.ErrDuplicate, "duplicate"}, {game.ErrStale, "stale"},
-		{game.ErrBaselineMissing, "baseline"}, {game.ErrCompressed, "zstd"}, {game.ErrCorrupt, "corrupt"},
-	} {
-		if errors.Is(err, r.err) {
-			return r.reason
-		}
-	}
-	return "?" + err.Error()
-}
 
 // cellState is what the client holds after a message, as decodeCellsGD prints it: the
 // distinct entities of the newest copies of the cells (CellDecoder.Each), their count
@@ -111,7 +90,7 @@ func TestCellDecoderMatchesGo(t *testing.T) {
 		case herr != nil && errors.Is(err, game.ErrShort):
 			want = append(want, "SNAP_DROP 0 short")
 		default:
-			want = append(want, fmt.Sprintf("SNAP_DROP %d %s", h.ID, cellDropReason(err)))
+			want = append(want, fmt.Sprintf("SNAP_DROP %d %s", h.ID, dropReason(err)))
 		}
 		a := dec.Ack()
 		wantAck = append(wantAck, fmt.Sprintf("%d %d", a.Newest, a.Bits))
@@ -226,14 +205,13 @@ func TestCellDecoderMatchesGo(t *testing.T) {
 		}
 	}
 
-	files := map[string]string{"decode.gd": fmt.Sprintf(decodeCellsGD, len(msgs))}
+	files := map[string][]byte{"decode.gd": fmt.Appendf(nil, decodeCellsGD, len(msgs))}
 	for i, m := range msgs {
-		files[fmt.Sprintf("msg%d.bin", i)] = string(m)
+		files[fmt.Sprintf("msg%d.bin", i)] = m
 	}
 	dir := newProject(t, files)
-	copyFile(t, filepath.Join(godottest.ClientDir(t), "protocol.gd"), filepath.Join(dir, "protocol.gd"))
 	start := time.Now()
-	out, err := godottest.Run(ctx(t, 60*time.Second), t, dir, "-s", "res://decode.gd", "--")
+	out, err := godottest.Run(timeout(t, 60*time.Second), t, dir, "-s", "res://decode.gd", "--")
 	if err != nil || !strings.Contains(out, "\nDONE") {
 		t.Fatalf("godot: %v\n%s", err, out)
 	}
@@ -309,19 +287,13 @@ func TestCellDecoderMatchesGo(t *testing.T) {
 // copies the client acked, and the server counted the client's Input messages.
 func TestGodotClientCellsLive(t *testing.T) {
 	godottest.Find(t)
-	key := make([]byte, game.KeySize)
-	if _, err := rand.Read(key); err != nil {
-		t.Fatal(err)
-	}
-	live, _ := shardtest.Start(t, shard.LiveConfig{
-		Addr: "127.0.0.1:0", World: ecs.Config{Seed: 1, Rate: 30}, Systems: systems.DefaultConfig(),
-		Entities: 50, SnapshotRate: 20, Server: server.Config{Key: key},
-	})
-	port := live.Addr().(*net.UDPAddr).Port
+	key := newKey(t)
+	live := startLive(t, key)
+	port := live.port
 	tok := game.MintToken(key, 7, time.Now().Add(time.Hour))
 
 	start := time.Now()
-	out, err := godottest.Run(ctx(t, 40*time.Second), t, godottest.ClientDir(t),
+	out, err := godottest.Run(timeout(t, 40*time.Second), t, godottest.ClientDir(t),
 		"--host=127.0.0.1", fmt.Sprintf("--port=%d", port), "--token="+tok, "--protocol=5", "--snapshots=30", "--timeout=30")
 	elapsed := time.Since(start)
 	st := live.Stats()
